@@ -1,0 +1,535 @@
+/* client.c - see client.h for the life cycle and the read-buffer strategy. */
+#include "broker/client.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "broker/config.h"
+#include "broker/handlers.h"
+#include "broker/msg.h"
+#include "broker/route.h"
+#include "broker/server.h"
+#include "broker/session.h"
+#include "broker/worker.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "proto/decode.h"
+#include "proto/frame.h"
+#include "store/store.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+/* dispatch(): the CONNECT belongs to a session homed on another worker. */
+#define HANDOFF 100
+
+/* Reads per readiness event before letting other connections run. */
+#define READS_PER_EVENT 4
+
+static void on_timer(struct sl_timer *t, uint64_t now_ms);
+
+static void link_client(struct worker *w, struct client *c)
+{
+    c->w = w;
+    c->prev = NULL;
+    c->next = w->clients;
+    if (w->clients)
+        w->clients->prev = c;
+    w->clients = c;
+    w->nclients++;
+}
+
+static void unlink_client(struct worker *w, struct client *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    w->nclients--;
+}
+
+static int watch(struct client *c, int op, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    return epoll_ctl(c->w->epfd, op, c->conn.fd, &ev);
+}
+
+struct client *client_new(struct worker *w, int fd, const char *peer, uint8_t listener)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->conn.tp = &sl_tcp_transport;
+    c->conn.fd = fd;
+    c->state = CLIENT_CONNECTING;
+    c->version = SL_MQTT_311;
+    c->listener = listener;
+    c->timer.fire = on_timer;
+    c->last_rx_ms = w->now_ms;
+    strncpy(c->peer, peer, sizeof(c->peer) - 1);
+    if (w->srv->cfg->set_tcp_nodelay) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    link_client(w, c);
+    if (watch(c, EPOLL_CTL_ADD, EPOLLIN) < 0) {
+        sl_error("epoll_ctl: %s", strerror(errno));
+        unlink_client(w, c);
+        close(fd);
+        free(c);
+        return NULL;
+    }
+    client_arm_keepalive(c);
+    return c;
+}
+
+void client_arm_keepalive(struct client *c)
+{
+    struct worker *w = c->w;
+    if (c->state == CLIENT_CONNECTING) {
+        sl_wheel_add(&w->wheel, &c->timer,
+                     c->last_rx_ms + (uint64_t)w->srv->cfg->connect_timeout * 1000);
+    } else if (c->keepalive) {
+        sl_wheel_add(&w->wheel, &c->timer, c->last_rx_ms + (uint64_t)c->keepalive * 1500);
+    } else {
+        sl_wheel_del(&w->wheel, &c->timer);
+    }
+}
+
+static void on_timer(struct sl_timer *t, uint64_t now_ms)
+{
+    struct client *c = container_of(t, struct client, timer);
+    if (c->state == CLIENT_CONNECTING) {
+        client_close(c, "no CONNECT in time");
+        return;
+    }
+    uint64_t limit = (uint64_t)c->keepalive * 1500; /* [MQTT-3.1.2-24] */
+    if (now_ms - c->last_rx_ms >= limit)
+        client_close(c, "keepalive timeout");
+    else
+        client_arm_keepalive(c);
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+/* Home worker of the client id in a CONNECT body; this worker when the CONNECT
+ * is bad (it is refused here) or has no id (one is assigned here). */
+static int home_for_connect(struct client *c, const uint8_t *body, size_t len)
+{
+    struct sl_connect cn;
+    if (sl_decode_connect(body, len, &cn) != SL_OK || cn.client_id.len == 0)
+        return c->w->idx;
+    return server_home_of(c->w->srv, cn.client_id.ptr, cn.client_id.len);
+}
+
+static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *body)
+{
+    size_t len = f->remaining;
+    if (sl_frame_check_server_inbound(f, c->version) != SL_OK)
+        return SL_EMALFORMED; /* [MQTT-2.2.2-2] */
+    if (c->state == CLIENT_CONNECTING) {
+        if (f->type != SL_PT_CONNECT)
+            return SL_EPROTO; /* [MQTT-3.1.0-1] */
+        if (home_for_connect(c, body, len) != c->w->idx)
+            return HANDOFF;
+        return handle_connect(c, body, len);
+    }
+    switch (f->type) {
+    case SL_PT_CONNECT:
+        return SL_EPROTO; /* a second CONNECT [MQTT-3.1.0-2] */
+    case SL_PT_PUBLISH:
+        return handle_publish(c, f->flags, body, len);
+    case SL_PT_PUBACK:
+        return handle_puback(c, body, len);
+    case SL_PT_PUBREC:
+        return handle_pubrec(c, body, len);
+    case SL_PT_PUBREL:
+        return handle_pubrel(c, body, len);
+    case SL_PT_PUBCOMP:
+        return handle_pubcomp(c, body, len);
+    case SL_PT_SUBSCRIBE:
+        return handle_subscribe(c, body, len);
+    case SL_PT_UNSUBSCRIBE:
+        return handle_unsubscribe(c, body, len);
+    case SL_PT_PINGREQ:
+        return handle_pingreq(c, body, len);
+    case SL_PT_DISCONNECT:
+        return handle_disconnect(c, body, len);
+    default:
+        return SL_EPROTO; /* AUTH before 5.0 support, and anything else */
+    }
+}
+
+/* Handles every complete packet in buf; returns the bytes consumed. Sets
+ * *handoff when the connection must move to another worker (the CONNECT and
+ * everything after it are left unconsumed). */
+static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *need,
+                    bool *handoff)
+{
+    uint32_t max = c->w->srv->cfg->max_packet_size;
+    size_t off = 0;
+    *need = 0;
+    while (off < len && c->state != CLIENT_CLOSED && !c->close_after_flush) {
+        struct sl_frame f;
+        int rc = sl_frame_parse(buf + off, len - off, &f);
+        if (rc == SL_NEED_MORE)
+            break;
+        if (rc != SL_OK) {
+            client_close(c, "malformed remaining length");
+            break;
+        }
+        size_t total = (size_t)f.header_len + f.remaining;
+        /* Checked before buffering the body, so a peer cannot make us hold more
+         * than max_packet_size for it. */
+        if (max && total > max) {
+            client_close(c, "packet larger than max_packet_size");
+            break;
+        }
+        if (len - off < total) {
+            *need = total;
+            break;
+        }
+        rc = dispatch(c, &f, buf + off + f.header_len);
+        if (rc == HANDOFF) {
+            *handoff = true;
+            break;
+        }
+        off += total;
+        if (rc < 0) {
+            sl_info("closing %s (%s): %s", c->session ? c->session->id : c->peer, c->peer,
+                    sl_strerror(rc));
+            client_close(c, sl_strerror(rc));
+            break;
+        }
+    }
+    return off;
+}
+
+static bool rbuf_reserve(struct client *c, size_t want)
+{
+    if (c->rcap >= want)
+        return true;
+    uint8_t *b = realloc(c->rbuf, want);
+    if (!b)
+        return false;
+    c->rbuf = b;
+    c->rcap = want;
+    return true;
+}
+
+/* Capacity for a partial packet: what it needs, grown at most 64 KiB past the
+ * bytes actually received, so a claimed size alone never allocates. */
+static size_t rbuf_target(const struct client *c, size_t have, size_t need)
+{
+    size_t step = have + WORKER_SCRATCH_SIZE;
+    if (need == 0)
+        need = have + 4096;
+    return need < step ? need : step;
+}
+
+static void hand_off(struct client *c)
+{
+    struct worker *w = c->w;
+    const uint8_t *body;
+    struct sl_frame f;
+    sl_frame_parse(c->rbuf, c->rlen, &f);
+    body = c->rbuf + f.header_len;
+    int dst = home_for_connect(c, body, f.remaining);
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    sl_wheel_del(&w->wheel, &c->timer);
+    unlink_client(w, c);
+    c->w = NULL;
+    struct item it = {.kind = ITEM_ADOPT, .client = c};
+    worker_post(w, dst, &it);
+}
+
+/* Handles what sits in c->rbuf; keeps the unconsumed rest at its front. */
+static void process_rbuf(struct client *c)
+{
+    size_t need;
+    bool handoff = false;
+    size_t used = parse(c, c->rbuf, c->rlen, &need, &handoff);
+    if (c->state == CLIENT_CLOSED)
+        return;
+    memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+    c->rlen -= used;
+    if (handoff) {
+        hand_off(c);
+        return;
+    }
+    if (c->rlen == 0) {
+        free(c->rbuf); /* idle connections hold no read buffer */
+        c->rbuf = NULL;
+        c->rcap = 0;
+    } else if (!rbuf_reserve(c, rbuf_target(c, c->rlen, need))) {
+        client_close(c, "out of memory");
+    }
+}
+
+void client_on_readable(struct client *c)
+{
+    struct worker *w = c->w;
+    for (int round = 0; round < READS_PER_EVENT; round++) {
+        if (c->state == CLIENT_CLOSED || c->close_after_flush || !c->w)
+            return;
+        uint8_t *dst;
+        size_t room;
+        if (c->rlen) {
+            if (c->rcap == c->rlen && !rbuf_reserve(c, rbuf_target(c, c->rlen, 0))) {
+                client_close(c, "out of memory");
+                return;
+            }
+            dst = c->rbuf + c->rlen;
+            room = c->rcap - c->rlen;
+        } else {
+            dst = w->scratch;
+            room = WORKER_SCRATCH_SIZE;
+        }
+        ssize_t n = c->conn.tp->read(&c->conn, dst, room);
+        if (n == 0) {
+            client_close(c, "closed by peer");
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                client_close(c, "read error");
+            return;
+        }
+        c->last_rx_ms = w->now_ms;
+        w->stats.bytes_received += (uint64_t)n;
+        if (c->rlen) {
+            c->rlen += (size_t)n;
+            process_rbuf(c);
+        } else {
+            size_t need;
+            bool handoff = false;
+            size_t used = parse(c, dst, (size_t)n, &need, &handoff);
+            if (c->state == CLIENT_CLOSED || c->close_after_flush)
+                return;
+            if (used < (size_t)n) {
+                size_t rest = (size_t)n - used;
+                if (!rbuf_reserve(c, handoff ? rest : rbuf_target(c, rest, need))) {
+                    client_close(c, "out of memory");
+                    return;
+                }
+                memcpy(c->rbuf, dst + used, rest);
+                c->rlen = rest;
+                if (handoff) {
+                    hand_off(c);
+                    return;
+                }
+            }
+        }
+        if ((size_t)n < room)
+            return; /* the socket is drained */
+    }
+}
+
+void client_adopt(struct worker *w, struct client *c)
+{
+    link_client(w, c);
+    if (watch(c, EPOLL_CTL_ADD, EPOLLIN) < 0) {
+        sl_error("epoll_ctl: %s", strerror(errno));
+        c->state = CLIENT_CLOSED;
+        c->conn.tp->close(&c->conn);
+        atomic_fetch_sub(&w->srv->conns[c->listener], 1);
+        unlink_client(w, c);
+        c->closed_next = w->closed_head;
+        w->closed_head = c;
+        return;
+    }
+    client_arm_keepalive(c);
+    process_rbuf(c);
+}
+
+/* ---- close -------------------------------------------------------------- */
+
+void client_close(struct client *c, const char *why)
+{
+    struct worker *w = c->w;
+    if (c->state == CLIENT_CLOSED)
+        return;
+    bool was_connected = c->state == CLIENT_CONNECTED;
+    c->state = CLIENT_CLOSED;
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    sl_wheel_del(&w->wheel, &c->timer);
+    /* Best effort for what is already queued (a refusing CONNACK, say). */
+    if (c->out.bytes)
+        client_flush(c);
+    c->conn.tp->close(&c->conn);
+    atomic_fetch_sub(&w->srv->conns[c->listener], 1);
+
+    struct session *s = c->session;
+    if (was_connected && w->srv->cfg->connection_messages)
+        sl_notice("Client %s disconnected: %s.", s ? s->id : "?", why);
+    else
+        sl_debug("connection from %s closed: %s", c->peer, why);
+    if (s) {
+        s->client = NULL;
+        c->session = NULL;
+        if (s->clean)
+            session_end(s); /* [MQTT-3.1.2-6] */
+    }
+    if (c->will) {
+        if (!c->disconnected) /* [MQTT-3.1.2-8] [MQTT-3.1.2-10] */
+            route_publish(w, c->will);
+        sl_msg_unref(c->will);
+        c->will = NULL;
+    }
+    unlink_client(w, c);
+    c->closed_next = w->closed_head;
+    w->closed_head = c;
+}
+
+void client_free(struct client *c)
+{
+    sl_outq_clear(&c->out);
+    if (c->conn.fd >= 0)
+        c->conn.tp->close(&c->conn);
+    sl_msg_unref(c->will);
+    free(c->rbuf);
+    free(c->held_buf);
+    free(c->held);
+    free(c);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+int client_send(struct client *c, const void *p, size_t n)
+{
+    int rc = sl_outq_append(&c->out, p, n);
+    worker_want_flush(c->w, c);
+    return rc;
+}
+
+uint8_t *client_reserve(struct client *c, size_t n)
+{
+    return sl_outq_reserve(&c->out, n);
+}
+
+void client_commit(struct client *c, size_t n)
+{
+    sl_outq_commit(&c->out, n);
+    worker_want_flush(c->w, c);
+}
+
+int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *owner)
+{
+    int rc = sl_outq_append_ref(&c->out, p, n, sl_msg_release, owner);
+    worker_want_flush(c->w, c);
+    return rc;
+}
+
+int client_send_held(struct client *c, const void *p, size_t n)
+{
+    struct worker *w = c->w;
+    if (c->held_len + n > c->held_cap) {
+        size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+        while (cap < c->held_len + n)
+            cap *= 2;
+        uint8_t *b = realloc(c->held_buf, cap);
+        if (!b)
+            return SL_ENOMEM;
+        c->held_buf = b;
+        c->held_cap = cap;
+    }
+    if (c->held_n == c->held_cap_n) {
+        uint32_t cap = c->held_cap_n ? c->held_cap_n * 2 : 8;
+        struct held_ack *v = realloc(c->held, cap * sizeof(*v));
+        if (!v)
+            return SL_ENOMEM;
+        c->held = v;
+        c->held_cap_n = cap;
+    }
+    memcpy(c->held_buf + c->held_len, p, n);
+    c->held_len += n;
+    c->held[c->held_n].ticket = w->srv->store->ops->ticket(w->srv->store, w->idx);
+    c->held[c->held_n].end = (uint32_t)c->held_len;
+    c->held_n++;
+    worker_want_release(w, c);
+    return SL_OK;
+}
+
+void client_release_held(struct client *c, uint64_t durable)
+{
+    uint32_t k = 0;
+    while (k < c->held_n && c->held[k].ticket <= durable)
+        k++;
+    if (k == 0)
+        return;
+    size_t bytes = c->held[k - 1].end;
+    if (client_send(c, c->held_buf, bytes) != SL_OK) {
+        client_close(c, "out of memory");
+        return;
+    }
+    memmove(c->held_buf, c->held_buf + bytes, c->held_len - bytes);
+    c->held_len -= bytes;
+    for (uint32_t i = k; i < c->held_n; i++) {
+        c->held[i - k].ticket = c->held[i].ticket;
+        c->held[i - k].end = c->held[i].end - (uint32_t)bytes;
+    }
+    c->held_n -= k;
+    if (c->held_n == 0) {
+        free(c->held_buf);
+        free(c->held);
+        c->held_buf = NULL;
+        c->held = NULL;
+        c->held_len = c->held_cap = 0;
+        c->held_cap_n = 0;
+    }
+    if (c->awaiting_connack) {
+        /* The CONNACK was the first held ack and is out: the session may send. */
+        c->awaiting_connack = false;
+        if (c->session)
+            session_resume(c->session);
+    }
+}
+
+static ssize_t conn_writev(void *ctx, const struct iovec *iov, int iovcnt)
+{
+    struct sl_conn *cn = ctx;
+    return cn->tp->writev(cn, iov, iovcnt);
+}
+
+void client_flush(struct client *c)
+{
+    if (c->conn.fd < 0)
+        return;
+    size_t before = c->out.bytes;
+    int rc = sl_outq_flush(&c->out, conn_writev, &c->conn);
+    if (c->w)
+        c->w->stats.bytes_sent += before - c->out.bytes;
+    if (c->state == CLIENT_CLOSED)
+        return; /* the final flush from client_close */
+    if (rc == SL_AGAIN) {
+        /* A refused client is not read any more: wait for writability only, or
+         * level-triggered EPOLLIN would spin on whatever it still sends. */
+        uint32_t ev = c->close_after_flush ? EPOLLOUT : EPOLLIN | EPOLLOUT;
+        if (!c->epollout && watch(c, EPOLL_CTL_MOD, ev) == 0)
+            c->epollout = true;
+        return;
+    }
+    if (rc != SL_OK) {
+        client_close(c, "write error");
+        return;
+    }
+    if (c->epollout && watch(c, EPOLL_CTL_MOD, EPOLLIN) == 0)
+        c->epollout = false;
+    if (c->close_after_flush)
+        client_close(c, "connection refused");
+}
+
+void client_on_writable(struct client *c)
+{
+    if (c->state != CLIENT_CLOSED)
+        client_flush(c);
+}

@@ -1,0 +1,114 @@
+/*
+ * client.h - one network connection and its MQTT protocol state, owned by one
+ * worker at a time.
+ *
+ * Life cycle:
+ *
+ *   accept -> CONNECTING --CONNECT--> (moved to the session's home worker)
+ *          -> CONNECTED --DISCONNECT / error / keepalive / takeover--> CLOSED
+ *
+ * Closing only unlinks (epoll, timer, session, flush lists) and publishes the
+ * will; the struct is freed at the end of the worker's loop iteration, so a
+ * handler or a pending event holding a pointer never sees freed memory.
+ *
+ * Reading: bytes are read into the worker's scratch buffer and packets parsed
+ * from there; only an incomplete tail is copied into the client's own buffer, so
+ * an idle connection holds no read buffer at all.
+ */
+#ifndef SL_BROKER_CLIENT_H
+#define SL_BROKER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/outq.h"
+#include "core/timer_wheel.h"
+#include "net/conn.h"
+
+struct session;
+struct sl_msg;
+struct worker;
+
+enum client_state { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_CLOSED };
+
+struct held_ack {
+    uint64_t ticket;
+    uint32_t end; /* offset in held_buf just past this ack */
+};
+
+struct client {
+    struct sl_conn conn;
+    struct worker *w;
+    struct session *session;
+    enum client_state state;
+    uint8_t version;    /* protocol level from CONNECT */
+    uint8_t listener;   /* index into the configured listeners */
+    bool disconnected;  /* DISCONNECT received: no will */
+    bool close_after_flush;
+    bool epollout;      /* EPOLLOUT armed after a partial write */
+    bool on_flush_list;
+    bool on_held_list;
+    bool awaiting_connack; /* CONNACK held: nothing else may be sent before it */
+    uint16_t keepalive;
+    uint64_t last_rx_ms;
+    struct sl_timer timer; /* CONNECT deadline, then keepalive */
+
+    uint8_t *rbuf; /* incomplete packet bytes; NULL when none */
+    size_t rlen, rcap;
+
+    struct sl_outq out;
+
+    uint8_t *held_buf; /* acks waiting for their store ticket */
+    size_t held_len, held_cap;
+    struct held_ack *held;
+    uint32_t held_n, held_cap_n;
+
+    struct sl_msg *will; /* NULL: no will */
+
+    struct client *prev, *next; /* worker's client list */
+    struct client *flush_next;  /* worker's list of clients with output */
+    struct client *held_next;   /* worker's list of clients with held acks */
+    struct client *closed_next; /* worker's deferred-free list */
+    char peer[56];
+};
+
+/* A freshly accepted connection on w: registered with epoll and a CONNECT
+ * deadline. NULL (fd closed) on failure. */
+struct client *client_new(struct worker *w, int fd, const char *peer, uint8_t listener);
+
+/* Takes over a client handed from another worker (the CONNECT is in rbuf). */
+void client_adopt(struct worker *w, struct client *c);
+
+/* Readable: reads and handles complete packets. */
+void client_on_readable(struct client *c);
+/* Writable after a partial write. */
+void client_on_writable(struct client *c);
+
+/* Closes the connection (see the life cycle above). The will is published unless
+ * the client sent DISCONNECT (c->disconnected) [MQTT-3.1.2-8]. */
+void client_close(struct client *c, const char *why);
+
+/* (Re)arms the timer: the CONNECT deadline before CONNECT, then 1.5 x keepalive
+ * of silence [MQTT-3.1.2-24]. */
+void client_arm_keepalive(struct client *c);
+
+/* Output. Queues bytes and puts the client on the worker's flush list. */
+int client_send(struct client *c, const void *p, size_t n);
+uint8_t *client_reserve(struct client *c, size_t n);
+void client_commit(struct client *c, size_t n);
+int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *owner);
+
+/* An acknowledgement that confirms state: parked with the current store ticket
+ * and released in order once it is durable (store/store.h). */
+int client_send_held(struct client *c, const void *p, size_t n);
+/* Moves held acks whose ticket is <= durable into the output queue. */
+void client_release_held(struct client *c, uint64_t durable);
+
+/* Writes pending output; on a partial write arms EPOLLOUT. */
+void client_flush(struct client *c);
+
+/* Final free; only the worker's deferred-free pass calls it. */
+void client_free(struct client *c);
+
+#endif

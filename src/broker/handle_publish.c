@@ -1,0 +1,58 @@
+/*
+ * handle_publish.c - PUBLISH from a client.
+ *
+ * QoS 0: route. QoS 1: route, then PUBACK [MQTT-4.3.2-2]. QoS 2: the broker
+ * takes ownership on the first PUBLISH with a packet id (route it, remember the
+ * id), answers PUBREC, and treats repeats of that id as duplicates until PUBREL
+ * [MQTT-4.3.3-2] (the spec's "Method B": deliver first, remember the id).
+ */
+#include "broker/client.h"
+#include "broker/config.h"
+#include "broker/handlers.h"
+#include "broker/msg.h"
+#include "broker/route.h"
+#include "broker/send.h"
+#include "broker/server.h"
+#include "broker/session.h"
+#include "broker/worker.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "proto/decode.h"
+#include "proto/frame.h"
+
+int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t len)
+{
+    struct sl_publish p;
+    int rc = sl_decode_publish(body, len, flags, c->version, &p);
+    if (rc != SL_OK)
+        return rc;
+    if (p.retain && !c->w->srv->cfg->retain_available) {
+        /* MQTT 3.1.1 has no way to refuse a retained message but closing. */
+        sl_notice("client %s sent a retained message but retain_available is false",
+                  c->session->id);
+        return SL_EPROTO;
+    }
+    c->w->stats.msgs_received++;
+
+    bool deliver = true;
+    if (p.qos == 2) {
+        bool dup;
+        rc = session_qos2_in_mark(c->session, p.packet_id, &dup);
+        if (rc != SL_OK)
+            return rc;
+        deliver = !dup;
+    }
+    if (deliver) {
+        struct sl_msg *m = sl_msg_new(p.topic.ptr, p.topic.len, p.payload.ptr, p.payload.len,
+                                      p.qos, p.retain);
+        if (!m)
+            return SL_ENOMEM;
+        route_publish(c->w, m);
+        sl_msg_unref(m);
+    }
+    if (p.qos == 1)
+        return send_ack(c, SL_PT_PUBACK, p.packet_id);
+    if (p.qos == 2)
+        return send_ack(c, SL_PT_PUBREC, p.packet_id);
+    return SL_OK;
+}

@@ -1,0 +1,148 @@
+/* server.c - see server.h. */
+#include "broker/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/config.h"
+#include "broker/session.h"
+#include "broker/worker.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "net/listener.h"
+#include "store/store.h"
+
+int server_home_of(const struct server *srv, const uint8_t *id, size_t len)
+{
+    return (int)(session_id_hash(id, len) % (uint32_t)srv->nworkers);
+}
+
+static int worker_count(const struct sl_config *cfg)
+{
+    if (cfg->threads > 0)
+        return cfg->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Every worker gets its own SO_REUSEPORT socket for each listener. A listener on
+ * port 0 takes the port the kernel gave the first socket. */
+static int open_listeners(struct server *srv)
+{
+    const struct sl_config *cfg = srv->cfg;
+    for (size_t li = 0; li < cfg->nlisteners; li++) {
+        const struct sl_listener_conf *lc = &cfg->listeners[li];
+        uint16_t port = lc->port;
+        for (int wi = 0; wi < srv->nworkers; wi++) {
+            char err[160];
+            int fd = sl_listener_open(lc->bind_address, port, err, sizeof(err));
+            if (fd < 0) {
+                sl_error("%s", err);
+                return SL_EIO;
+            }
+            srv->workers[wi].listen_fds[li] = fd;
+            if (wi == 0)
+                port = sl_listener_port(fd);
+        }
+        srv->ports[li] = port;
+        sl_notice("listening on %s:%u", lc->bind_address ? lc->bind_address : "0.0.0.0", port);
+    }
+    return SL_OK;
+}
+
+int server_init(struct server *srv, const struct sl_config *cfg)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->cfg = cfg;
+    srv->nworkers = worker_count(cfg);
+    atomic_init(&srv->stop, false);
+    if (topic_tree_init(&srv->subs) != SL_OK || retain_init(&srv->retained) != SL_OK)
+        return SL_ENOMEM;
+    srv->store = sl_store_memory_open();
+    srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
+    srv->conns = calloc(cfg->nlisteners, sizeof(*srv->conns));
+    srv->ports = calloc(cfg->nlisteners, sizeof(*srv->ports));
+    if (!srv->store || !srv->workers || !srv->conns || !srv->ports)
+        return SL_ENOMEM;
+    for (int i = 0; i < srv->nworkers; i++) {
+        int rc = worker_init(&srv->workers[i], srv, i);
+        if (rc != SL_OK) {
+            sl_error("worker %d: %s", i, sl_strerror(rc));
+            return rc;
+        }
+    }
+    return open_listeners(srv);
+}
+
+static void stop_workers(struct server *srv, int started)
+{
+    atomic_store(&srv->stop, true);
+    for (int i = 0; i < started; i++)
+        sl_inbox_wake(&srv->workers[i].inbox);
+    for (int i = 0; i < started; i++)
+        pthread_join(srv->workers[i].thread, NULL);
+}
+
+int server_run(struct server *srv)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* Workers inherit this mask: only the main thread takes signals, in sigwait. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int started = 0;
+    for (; started < srv->nworkers; started++) {
+        if (worker_start(&srv->workers[started]) != SL_OK) {
+            sl_error("cannot start worker %d", started);
+            stop_workers(srv, started);
+            return SL_EIO;
+        }
+    }
+    sl_notice("Starling %s running with %d worker thread%s", SL_VERSION, srv->nworkers,
+              srv->nworkers == 1 ? "" : "s");
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            /* Reopen the log file (logrotate). Config reload arrives with the
+             * features that have reloadable state (passwords, ACLs, certificates). */
+            const struct sl_config *cfg = srv->cfg;
+            sl_log_close();
+            sl_log_open(cfg->log_dest, cfg->log_file, cfg->log_types, cfg->log_timestamp);
+            sl_notice("SIGHUP: log reopened");
+            continue;
+        }
+        sl_notice("signal %d: shutting down", sig);
+        break;
+    }
+    stop_workers(srv, srv->nworkers);
+    return SL_OK;
+}
+
+void server_destroy(struct server *srv)
+{
+    if (srv->workers) {
+        for (int i = 0; i < srv->nworkers; i++)
+            worker_destroy(&srv->workers[i]);
+        for (int i = 0; i < srv->nworkers; i++)
+            worker_drain_leftovers(&srv->workers[i]);
+        free(srv->workers);
+    }
+    if (srv->subs.root)
+        topic_tree_destroy(&srv->subs);
+    if (srv->retained.root)
+        retain_destroy(&srv->retained);
+    sl_store_close(srv->store);
+    free(srv->conns);
+    free(srv->ports);
+    memset(srv, 0, sizeof(*srv));
+}

@@ -1,0 +1,137 @@
+/*
+ * session.h - MQTT session state, owned by one worker: its "home".
+ *
+ * A session's home is fixed by its client identifier: worker hash(id) % N. A
+ * connection that presents that id is moved to the home worker at CONNECT, so all
+ * session state (subscriptions list, inflight window, queue, QoS 2 receive state,
+ * takeover) is touched by one thread only and needs no lock. Other workers reach
+ * a session only through the home worker's inbox (worker.h).
+ *
+ * Lifetime: the home worker's session table holds one reference; every inbox item
+ * and every subscription collected by another worker's match holds one more
+ * (taken under the topic tree's read lock, so a session still in the tree is
+ * alive). session_end() unlinks the session everywhere and marks it dead;
+ * deliveries still in flight to it are dropped when they arrive; the last unref
+ * frees it.
+ *
+ * Outbound QoS 1/2 (broker -> subscriber):
+ *
+ *   deliver -> [queue, FIFO, bounded] -> [inflight window, in send order] -> ack
+ *
+ * A message enters the window only while fewer than max_inflight_messages are
+ * unacknowledged and the queue ahead of it is empty, which keeps delivery in
+ * order per publisher [MQTT-4.6.0-6].
+ */
+#ifndef SL_BROKER_SESSION_H
+#define SL_BROKER_SESSION_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct client;
+struct sl_msg;
+struct worker;
+
+struct session_sub {
+    uint8_t *filter;
+    uint16_t len;
+    uint8_t qos;
+};
+
+enum inflight_state {
+    INFL_PUBLISHED = 0, /* PUBLISH sent; waiting for PUBACK (QoS 1) or PUBREC (QoS 2) */
+    INFL_RELEASED = 1   /* QoS 2: PUBREL sent; waiting for PUBCOMP */
+};
+
+struct inflight {
+    struct sl_msg *msg; /* NULL once released (QoS 2 after PUBREC) */
+    uint16_t pid;
+    uint8_t qos;
+    uint8_t state;
+    bool retain;
+};
+
+struct queued {
+    struct sl_msg *msg;
+    uint8_t qos;
+    bool retain;
+};
+
+struct session {
+    atomic_uint refs;
+    struct worker *home;
+    struct client *client; /* connected client, or NULL */
+    struct session *hnext; /* home worker's session table chain */
+    char *id;
+    uint16_t id_len;
+    uint32_t id_hash;
+    bool clean; /* clean session: ends with its connection */
+    bool dead;
+
+    struct session_sub *subs;
+    uint32_t nsubs, subs_cap;
+
+    struct inflight *infl; /* in the order sent */
+    uint32_t infl_n, infl_cap;
+    uint16_t last_pid;
+
+    struct queued *q; /* ring */
+    uint32_t q_head, q_n, q_cap;
+    size_t q_bytes;
+
+    uint8_t *qos2_in; /* bitmap of inbound QoS 2 ids awaiting PUBREL; lazily 8 KiB */
+};
+
+/* Per-worker table: client id -> session. */
+struct session_table {
+    struct session **slots;
+    uint32_t cap, count;
+};
+
+uint32_t session_id_hash(const uint8_t *id, size_t len);
+
+void session_table_destroy(struct session_table *t);
+struct session *session_find(struct session_table *t, const uint8_t *id, size_t len);
+
+/* A new session in w's table, with the table's reference. NULL on ENOMEM. */
+struct session *session_create(struct worker *w, const uint8_t *id, size_t len, bool clean);
+
+/* Ends the session: subscriptions out of the topic tree, queued and inflight
+ * messages dropped, out of the table, marked dead, table reference dropped. */
+void session_end(struct session *s);
+
+static inline void session_ref(struct session *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+void session_unref(struct session *s);
+
+/* Subscriptions: both the session's own list and the topic tree. */
+int session_subscribe(struct session *s, const uint8_t *filter, size_t len, uint8_t qos);
+bool session_unsubscribe(struct session *s, const uint8_t *filter, size_t len);
+
+/* Delivers m at qos (already min(publish, granted)) with the given retain flag:
+ * straight out if connected and the window allows, else queued within limits,
+ * else dropped (counted). Runs on the home worker. Does not consume the caller's
+ * reference. */
+void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool retain);
+
+/* Acknowledgements from the subscriber. Unknown ids are ignored (a client may
+ * repeat an ack after reconnecting). session_on_pubrec returns false if the id
+ * is unknown (the caller still answers PUBREL [MQTT-4.3.3-?]). */
+void session_on_puback(struct session *s, uint16_t pid);
+bool session_on_pubrec(struct session *s, uint16_t pid);
+void session_on_pubcomp(struct session *s, uint16_t pid);
+
+/* On (re)connect of a persistent session: resend the window (PUBLISH with DUP,
+ * or PUBREL) [MQTT-4.4.0-1], then move queued messages into the window. */
+void session_resume(struct session *s);
+
+/* Inbound QoS 2 ids (publisher -> broker). test_and_set returns true if the id
+ * was already pending (a duplicate: do not deliver again). */
+int session_qos2_in_mark(struct session *s, uint16_t pid, bool *was_set);
+void session_qos2_in_clear(struct session *s, uint16_t pid);
+
+#endif

@@ -1,0 +1,333 @@
+/* worker.c - see worker.h for the loop. */
+#include "broker/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker/client.h"
+#include "broker/config.h"
+#include "broker/msg.h"
+#include "broker/server.h"
+#include "broker/session.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "net/listener.h"
+#include "store/store.h"
+
+/* epoll data for non-client fds; client pointers are never this small. */
+#define TAG_INBOX 1u
+#define TAG_LISTENER_BASE 16u
+#define MAX_EVENTS 256
+#define ACCEPTS_PER_EVENT 64
+#define TICK_MS 100
+
+uint64_t worker_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int worker_init(struct worker *w, struct server *srv, int idx)
+{
+    memset(w, 0, sizeof(*w));
+    w->srv = srv;
+    w->idx = idx;
+    w->epfd = -1;
+    w->inbox.efd = -1;
+    w->now_ms = worker_clock_ms();
+    sl_wheel_init(&w->wheel, w->now_ms, TICK_MS);
+    w->scratch = malloc(WORKER_SCRATCH_SIZE);
+    w->outbox = calloc((size_t)srv->nworkers, sizeof(*w->outbox));
+    w->listen_fds = calloc(srv->cfg->nlisteners, sizeof(int));
+    if (!w->scratch || !w->outbox || !w->listen_fds)
+        return SL_ENOMEM;
+    for (size_t i = 0; i < srv->cfg->nlisteners; i++)
+        w->listen_fds[i] = -1;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0 || sl_inbox_init(&w->inbox) != SL_OK)
+        return SL_EIO;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_INBOX};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->inbox.efd, &ev) < 0)
+        return SL_EIO;
+    return SL_OK;
+}
+
+/* Registers this worker's listening sockets (opened by the server). */
+static int watch_listeners(struct worker *w)
+{
+    for (size_t i = 0; i < w->srv->cfg->nlisteners; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTENER_BASE + i};
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fds[i], &ev) < 0)
+            return SL_EIO;
+    }
+    return SL_OK;
+}
+
+void worker_want_flush(struct worker *w, struct client *c)
+{
+    if (!c->on_flush_list) {
+        c->on_flush_list = true;
+        c->flush_next = w->flush_head;
+        w->flush_head = c;
+    }
+}
+
+void worker_want_release(struct worker *w, struct client *c)
+{
+    if (!c->on_held_list) {
+        c->on_held_list = true;
+        c->held_next = w->held_head;
+        w->held_head = c;
+    }
+}
+
+void worker_post(struct worker *w, int dst, const struct item *it)
+{
+    struct batch *b = w->outbox[dst];
+    if (!b) {
+        b = malloc(sizeof(*b));
+        if (!b) {
+            /* Cannot queue: drop the delivery, release its references. */
+            if (it->kind == ITEM_DELIVER) {
+                sl_msg_unref(it->msg);
+                session_unref(it->session);
+                w->stats.msgs_dropped++;
+            } else {
+                client_free(it->client);
+            }
+            return;
+        }
+        b->n = 0;
+        w->outbox[dst] = b;
+    }
+    b->items[b->n++] = *it;
+    if (b->n == BATCH_ITEMS) {
+        sl_inbox_push(&w->srv->workers[dst].inbox, &b->node);
+        w->outbox[dst] = NULL;
+    }
+}
+
+static bool push_outbox(struct worker *w)
+{
+    bool any = false;
+    for (int i = 0; i < w->srv->nworkers; i++) {
+        if (w->outbox[i]) {
+            sl_inbox_push(&w->srv->workers[i].inbox, &w->outbox[i]->node);
+            w->outbox[i] = NULL;
+            any = true;
+        }
+    }
+    return any;
+}
+
+static void run_item(struct worker *w, struct item *it)
+{
+    switch (it->kind) {
+    case ITEM_DELIVER:
+        session_deliver(it->session, it->msg, it->qos, it->retain);
+        sl_msg_unref(it->msg);
+        session_unref(it->session);
+        break;
+    case ITEM_ADOPT:
+        client_adopt(w, it->client);
+        break;
+    }
+}
+
+static void drain_inbox(struct worker *w)
+{
+    struct sl_inbox_node *n = sl_inbox_take(&w->inbox);
+    while (n) {
+        struct sl_inbox_node *next = n->next;
+        struct batch *b = (struct batch *)n;
+        for (uint32_t i = 0; i < b->n; i++)
+            run_item(w, &b->items[i]);
+        free(b);
+        n = next;
+    }
+}
+
+static void accept_on(struct worker *w, size_t li)
+{
+    struct server *srv = w->srv;
+    int limit = srv->cfg->listeners[li].max_connections;
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        char peer[56];
+        int fd = sl_listener_accept(w->listen_fds[li], peer, sizeof(peer));
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                sl_warn("accept: %s (raise ulimit -n)", strerror(errno));
+            return;
+        }
+        int n = atomic_fetch_add(&srv->conns[li], 1);
+        if (limit >= 0 && n >= limit) {
+            atomic_fetch_sub(&srv->conns[li], 1);
+            sl_notice("refusing %s: max_connections (%d) reached", peer, limit);
+            close(fd);
+            continue;
+        }
+        if (!client_new(w, fd, peer, (uint8_t)li))
+            atomic_fetch_sub(&srv->conns[li], 1);
+    }
+}
+
+static void release_held(struct worker *w)
+{
+    struct sl_store *st = w->srv->store;
+    uint64_t durable = st->ops->commit(st, w->idx);
+    struct client *c = w->held_head;
+    w->held_head = NULL;
+    while (c) {
+        struct client *next = c->held_next;
+        c->on_held_list = false;
+        if (c->state != CLIENT_CLOSED) {
+            client_release_held(c, durable);
+            if (c->held_n)
+                worker_want_release(w, c); /* not durable yet: next iteration */
+        }
+        c = next;
+    }
+}
+
+static void flush_clients(struct worker *w)
+{
+    struct client *c;
+    /* Pop one at a time: a flush can close a client, whose will can give other
+     * clients output, which pushes them here again. */
+    while ((c = w->flush_head)) {
+        w->flush_head = c->flush_next;
+        c->on_flush_list = false;
+        if (c->state != CLIENT_CLOSED)
+            client_flush(c);
+    }
+}
+
+static void free_closed(struct worker *w)
+{
+    struct client *c = w->closed_head;
+    w->closed_head = NULL;
+    while (c) {
+        struct client *next = c->closed_next;
+        client_free(c);
+        c = next;
+    }
+}
+
+/* "Before sleep": everything produced this iteration leaves now. Repeats while
+ * a step produced work for an earlier one (a will published during a flush). */
+static void end_iteration(struct worker *w)
+{
+    for (int round = 0; round < 8; round++) {
+        push_outbox(w);
+        if (w->held_head)
+            release_held(w);
+        flush_clients(w);
+        bool more = w->flush_head != NULL;
+        for (int i = 0; i < w->srv->nworkers && !more; i++)
+            more = w->outbox[i] != NULL;
+        if (!more)
+            break;
+    }
+    free_closed(w);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[MAX_EVENTS];
+    while (!atomic_load(&w->srv->stop)) {
+        int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
+        if (w->held_head)
+            timeout = timeout < 0 || timeout > 1 ? 1 : timeout; /* waiting on the store */
+        int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            sl_error("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        w->now_ms = worker_clock_ms();
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = evs[i].data.u64;
+            if (tag == TAG_INBOX) {
+                drain_inbox(w);
+            } else if (tag >= TAG_LISTENER_BASE &&
+                       tag < TAG_LISTENER_BASE + w->srv->cfg->nlisteners) {
+                accept_on(w, (size_t)(tag - TAG_LISTENER_BASE));
+            } else {
+                struct client *c = evs[i].data.ptr;
+                if (c->state == CLIENT_CLOSED || c->w != w)
+                    continue; /* closed or handed off earlier in this batch */
+                if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+                    client_on_readable(c);
+                if ((evs[i].events & EPOLLOUT) && c->state != CLIENT_CLOSED && c->w == w)
+                    client_on_writable(c);
+            }
+        }
+        sl_wheel_advance(&w->wheel, w->now_ms);
+        end_iteration(w);
+    }
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    if (watch_listeners(w) != SL_OK)
+        return SL_EIO;
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? SL_OK : SL_EIO;
+}
+
+/* Runs on the main thread after every worker has stopped. */
+void worker_destroy(struct worker *w)
+{
+    /* Connections first: the broker is going away, so no will is published
+     * (Mosquitto does the same), and sessions end with the process. */
+    while (w->clients) {
+        struct client *c = w->clients;
+        c->disconnected = true;
+        client_close(c, "broker shutting down");
+    }
+    free_closed(w);
+    for (int i = 0; w->outbox && i < w->srv->nworkers; i++) {
+        if (w->outbox[i]) {
+            sl_inbox_push(&w->srv->workers[i].inbox, &w->outbox[i]->node);
+            w->outbox[i] = NULL;
+        }
+    }
+    session_table_destroy(&w->sessions);
+    free(w->matches.v);
+    free(w->scratch);
+    free(w->outbox);
+    for (size_t i = 0; w->listen_fds && i < w->srv->cfg->nlisteners; i++)
+        if (w->listen_fds[i] >= 0)
+            close(w->listen_fds[i]);
+    free(w->listen_fds);
+    if (w->epfd >= 0)
+        close(w->epfd);
+}
+
+void worker_drain_leftovers(struct worker *w)
+{
+    struct sl_inbox_node *n = sl_inbox_take(&w->inbox);
+    while (n) {
+        struct sl_inbox_node *next = n->next;
+        struct batch *b = (struct batch *)n;
+        for (uint32_t i = 0; i < b->n; i++) {
+            struct item *it = &b->items[i];
+            if (it->kind == ITEM_DELIVER) {
+                sl_msg_unref(it->msg);
+                session_unref(it->session);
+            } else {
+                struct client *c = it->client;
+                c->conn.tp->close(&c->conn);
+                client_free(c);
+            }
+        }
+        free(b);
+        n = next;
+    }
+    sl_inbox_destroy(&w->inbox);
+}

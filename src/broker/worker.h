@@ -1,0 +1,113 @@
+/*
+ * worker.h - one thread, one epoll loop, the connections and sessions it owns.
+ *
+ * Loop iteration:
+ *
+ *   epoll_wait (timeout = next timer tick)
+ *     -> accept on this worker's SO_REUSEPORT sockets
+ *     -> read + handle packets of ready clients (publishes route immediately:
+ *        local subscribers get the message queued on their connection, remote
+ *        ones get an item in this worker's outbox for their home worker)
+ *     -> inbox: deliveries and connections handed over by other workers
+ *     -> timers (CONNECT deadline, keepalive)
+ *   end of iteration ("before sleep"):
+ *     -> push outbox batches (one CAS + at most one eventfd write per batch)
+ *     -> store commit; release held acks that are now durable
+ *     -> flush every client with output: one writev each
+ *     -> free clients closed during the iteration
+ */
+#ifndef SL_BROKER_WORKER_H
+#define SL_BROKER_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/session.h"
+#include "core/inbox.h"
+#include "core/timer_wheel.h"
+
+struct client;
+struct server;
+struct sl_msg;
+
+enum item_kind { ITEM_DELIVER, ITEM_ADOPT };
+
+struct item {
+    uint8_t kind;
+    uint8_t qos;
+    bool retain;
+    struct session *session; /* DELIVER: a reference */
+    struct sl_msg *msg;      /* DELIVER: a reference */
+    struct client *client;   /* ADOPT */
+};
+
+#define BATCH_ITEMS 256
+
+struct batch {
+    struct sl_inbox_node node;
+    uint32_t n;
+    struct item items[BATCH_ITEMS];
+};
+
+struct worker_stats {
+    uint64_t msgs_received; /* PUBLISH from clients */
+    uint64_t msgs_sent;     /* PUBLISH to clients */
+    uint64_t msgs_dropped;  /* queue full, slow consumer */
+    uint64_t bytes_received;
+    uint64_t bytes_sent;
+};
+
+struct worker {
+    struct server *srv;
+    int idx;
+    pthread_t thread;
+    int epfd;
+    struct sl_inbox inbox;
+    struct sl_wheel wheel;
+    uint64_t now_ms;
+
+    int *listen_fds; /* one per configured listener */
+
+    struct client *clients; /* all clients owned here */
+    size_t nclients;
+    struct client *flush_head;
+    struct client *held_head;
+    struct client *closed_head;
+
+    struct session_table sessions;
+
+    uint8_t *scratch; /* read buffer, SCRATCH_SIZE */
+    struct batch **outbox; /* per destination worker */
+
+    /* publish routing scratch, reused */
+    struct topic_match_vec {
+        struct topic_match *v;
+        size_t n, cap;
+    } matches;
+
+    struct worker_stats stats;
+};
+
+#define WORKER_SCRATCH_SIZE 65536
+
+int worker_init(struct worker *w, struct server *srv, int idx);
+int worker_start(struct worker *w);
+/* After every worker thread has exited: closes clients (no wills), ends
+ * sessions, frees the worker. Then, once all are destroyed, drain_leftovers
+ * drops what other workers left in this one's inbox. */
+void worker_destroy(struct worker *w);
+void worker_drain_leftovers(struct worker *w);
+
+/* Hands an item to worker dst (batched until the end of this iteration). */
+void worker_post(struct worker *w, int dst, const struct item *it);
+
+/* Puts c on the flush list / held list (idempotent). */
+void worker_want_flush(struct worker *w, struct client *c);
+void worker_want_release(struct worker *w, struct client *c);
+
+/* Monotonic milliseconds. */
+uint64_t worker_clock_ms(void);
+
+#endif

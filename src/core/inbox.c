@@ -1,0 +1,58 @@
+/* inbox.c - see inbox.h. */
+#include "core/inbox.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+int sl_inbox_init(struct sl_inbox *ib)
+{
+    atomic_init(&ib->head, NULL);
+    ib->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return ib->efd < 0 ? SL_EIO : SL_OK;
+}
+
+void sl_inbox_destroy(struct sl_inbox *ib)
+{
+    if (ib->efd >= 0)
+        close(ib->efd);
+    ib->efd = -1;
+}
+
+void sl_inbox_wake(struct sl_inbox *ib)
+{
+    uint64_t one = 1;
+    /* EAGAIN means the counter is already non-zero: the consumer will wake. */
+    while (write(ib->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
+}
+
+void sl_inbox_push(struct sl_inbox *ib, struct sl_inbox_node *node)
+{
+    struct sl_inbox_node *old = atomic_load_explicit(&ib->head, memory_order_relaxed);
+    do {
+        node->next = old;
+    } while (!atomic_compare_exchange_weak_explicit(&ib->head, &old, node, memory_order_release,
+                                                    memory_order_relaxed));
+    if (old == NULL)
+        sl_inbox_wake(ib);
+}
+
+struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib)
+{
+    uint64_t v;
+    while (read(ib->efd, &v, sizeof(v)) < 0 && errno == EINTR)
+        ;
+    struct sl_inbox_node *n = atomic_exchange_explicit(&ib->head, NULL, memory_order_acquire);
+    struct sl_inbox_node *fifo = NULL;
+    while (n) {
+        struct sl_inbox_node *next = n->next;
+        n->next = fifo;
+        fifo = n;
+        n = next;
+    }
+    return fifo;
+}

@@ -1,0 +1,43 @@
+/*
+ * inbox.h - a multi-producer, single-consumer queue of nodes with an eventfd
+ * wake-up: how workers hand each other work.
+ *
+ * Producers push whole nodes (the broker pushes one node per *batch* of items, so
+ * the atomic operation and the wake-up are paid per batch, not per message).
+ * Internally it is a Treiber stack: push is one CAS; the consumer takes the whole
+ * stack with one exchange and reverses it, so nodes come out in push order
+ * (FIFO per producer, which keeps each publisher's messages in order).
+ *
+ * Wake-up: only the push that finds the stack empty writes the eventfd. The
+ * consumer reads the eventfd before taking the stack, so a push racing with a
+ * take either lands in this take or finds the stack empty and writes again.
+ */
+#ifndef SL_CORE_INBOX_H
+#define SL_CORE_INBOX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct sl_inbox_node {
+    struct sl_inbox_node *next;
+};
+
+struct sl_inbox {
+    _Atomic(struct sl_inbox_node *) head;
+    int efd; /* eventfd, non-blocking; register it for EPOLLIN */
+};
+
+int sl_inbox_init(struct sl_inbox *ib);
+void sl_inbox_destroy(struct sl_inbox *ib);
+
+/* Any thread. Takes ownership of node until the consumer takes it. */
+void sl_inbox_push(struct sl_inbox *ib, struct sl_inbox_node *node);
+
+/* Wakes the consumer without pushing (e.g. to make it notice a stop flag). */
+void sl_inbox_wake(struct sl_inbox *ib);
+
+/* Consumer only. Clears the eventfd and returns every pushed node in push order
+ * (linked by next), or NULL. */
+struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib);
+
+#endif

@@ -1,0 +1,144 @@
+/* outq.c - see outq.h. */
+#include "core/outq.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+struct sl_outseg {
+    struct sl_outseg *next;
+    size_t off; /* first byte not yet written */
+    size_t len; /* bytes in the segment */
+    size_t cap; /* inline capacity; 0 for a reference */
+    const uint8_t *ref;
+    void (*release)(void *);
+    void *owner;
+    uint8_t data[];
+};
+
+static void seg_free(struct sl_outseg *s)
+{
+    if (s->release)
+        s->release(s->owner);
+    free(s);
+}
+
+static void link_tail(struct sl_outq *q, struct sl_outseg *s)
+{
+    s->next = NULL;
+    if (q->tail)
+        q->tail->next = s;
+    else
+        q->head = s;
+    q->tail = s;
+}
+
+uint8_t *sl_outq_reserve(struct sl_outq *q, size_t n)
+{
+    struct sl_outseg *t = q->tail;
+    if (t && t->cap && t->cap - t->len >= n)
+        return t->data + t->len;
+    size_t cap = n > SL_OUTQ_SEG_SIZE ? n : SL_OUTQ_SEG_SIZE;
+    struct sl_outseg *s = malloc(sizeof(*s) + cap);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof(*s));
+    s->cap = cap;
+    link_tail(q, s);
+    return s->data;
+}
+
+void sl_outq_commit(struct sl_outq *q, size_t n)
+{
+    q->tail->len += n;
+    q->bytes += n;
+}
+
+int sl_outq_append(struct sl_outq *q, const void *p, size_t n)
+{
+    uint8_t *dst = sl_outq_reserve(q, n);
+    if (!dst)
+        return SL_ENOMEM;
+    memcpy(dst, p, n);
+    sl_outq_commit(q, n);
+    return SL_OK;
+}
+
+int sl_outq_append_ref(struct sl_outq *q, const void *p, size_t n, void (*release)(void *),
+                       void *owner)
+{
+    struct sl_outseg *s = malloc(sizeof(*s));
+    if (!s) {
+        release(owner);
+        return SL_ENOMEM;
+    }
+    memset(s, 0, sizeof(*s));
+    s->ref = p;
+    s->len = n;
+    s->release = release;
+    s->owner = owner;
+    link_tail(q, s);
+    q->bytes += n;
+    return SL_OK;
+}
+
+#define FLUSH_IOV 64
+
+int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
+{
+    while (q->head) {
+        struct iovec iov[FLUSH_IOV];
+        int n = 0;
+        for (struct sl_outseg *s = q->head; s && n < FLUSH_IOV; s = s->next) {
+            if (s->len == s->off)
+                continue;
+            iov[n].iov_base = (void *)((s->cap ? s->data : s->ref) + s->off);
+            iov[n].iov_len = s->len - s->off;
+            n++;
+        }
+        size_t want = 0;
+        for (int i = 0; i < n; i++)
+            want += iov[i].iov_len;
+        ssize_t w = n ? writer(ctx, iov, n) : 0;
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return (errno == EAGAIN || errno == EWOULDBLOCK) ? SL_AGAIN : SL_EIO;
+        }
+        size_t left = (size_t)w;
+        q->bytes -= left;
+        /* Free fully written segments; keep the partially written one. An inline
+         * tail segment with spare room is kept too only if it is the last. */
+        while (q->head) {
+            struct sl_outseg *s = q->head;
+            size_t avail = s->len - s->off;
+            if (left < avail) {
+                s->off += left;
+                break;
+            }
+            left -= avail;
+            q->head = s->next;
+            if (!q->head)
+                q->tail = NULL;
+            seg_free(s);
+        }
+        if ((size_t)w < want)
+            return SL_AGAIN;
+    }
+    return SL_OK;
+}
+
+void sl_outq_clear(struct sl_outq *q)
+{
+    struct sl_outseg *s = q->head;
+    while (s) {
+        struct sl_outseg *next = s->next;
+        seg_free(s);
+        s = next;
+    }
+    q->head = q->tail = NULL;
+    q->bytes = 0;
+}
