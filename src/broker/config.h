@@ -48,6 +48,15 @@ struct sl_config {
     char *log_file;     /* for SL_LOG_DEST_FILE */
     unsigned log_types; /* SL_LOG_* level bits (core/log.h); default error|warning|notice|info */
     bool log_timestamp; /* default true */
+
+    /* Parse state, read and written by config.c only (added with the parser): what
+     * Mosquitto's rules need to remember between lines and between included files.
+     * sl_config_finish consumes it; nothing else should look at it. */
+    struct sl_listener_conf default_listener; /* set by `port`, `bind_address`, and a
+                                               * `max_connections` before any `listener` */
+    bool default_listener_used; /* `port` or `bind_address` given: it is started */
+    bool log_dest_seen;         /* the first log_dest replaces the default set */
+    bool log_type_seen;         /* the first log_type replaces the default set */
 };
 
 /* Fills defaults. No listener yet: sl_config_finish adds 127.0.0.1:1883 if none. */
