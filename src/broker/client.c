@@ -134,8 +134,6 @@ static int home_for_connect(struct client *c, const uint8_t *body, size_t len)
 static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *body)
 {
     size_t len = f->remaining;
-    if (sl_frame_check_server_inbound(f, c->version) != SL_OK)
-        return SL_EMALFORMED; /* [MQTT-2.2.2-2] */
     if (c->state == CLIENT_CONNECTING) {
         if (f->type != SL_PT_CONNECT)
             return SL_EPROTO; /* [MQTT-3.1.0-1] */
@@ -185,6 +183,12 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
             break;
         if (rc != SL_OK) {
             client_close(c, "malformed remaining length");
+            break;
+        }
+        /* Type and flags are checked as soon as the fixed header is in, so garbage
+         * (an HTTP request, say) is refused without waiting for a body. */
+        if (sl_frame_check_server_inbound(&f, c->version) != SL_OK) {
+            client_close(c, "invalid packet type or flags"); /* [MQTT-2.2.2-2] */
             break;
         }
         size_t total = (size_t)f.header_len + f.remaining;

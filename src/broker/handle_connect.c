@@ -37,7 +37,7 @@ enum {
 };
 
 #define MQTT31_MAX_ID 23 /* MQTT 3.1 limits client ids to 23 characters */
-#define ASSIGNED_ID_MAX 96
+#define ASSIGNED_ID_MAX 320 /* auto_id_prefix (<= 256, config.c) + 32 hex digits */
 
 /* An id for a client that sent none [MQTT-3.1.3-6], chosen so that its home is
  * this worker: the connection is already here and never has to move. */
@@ -53,7 +53,7 @@ static size_t assign_id(struct worker *w, char *out, size_t outlen)
             memcpy(rnd, &t, sizeof(t));
             memcpy(rnd + 8, &t, sizeof(t));
         }
-        int n = snprintf(out, outlen, "%.60s", prefix);
+        int n = snprintf(out, outlen, "%s", prefix);
         for (size_t i = 0; i < sizeof(rnd) && (size_t)n + 2 < outlen; i++)
             n += snprintf(out + n, outlen - (size_t)n, "%02x", rnd[i]);
         if (server_home_of(w->srv, (const uint8_t *)out, (size_t)n) == w->idx)
