@@ -47,7 +47,10 @@ struct sl_connect {
  * [MQTT-3.1.2-11] [MQTT-3.1.2-13] [MQTT-3.1.2-15], will QoS != 3 [MQTT-3.1.2-14];
  * before 5.0, password flag needs the user name flag [MQTT-3.1.2-22]; client id,
  * will topic and user name are valid UTF-8 [MQTT-3.1.3-4] [MQTT-1.5.3-1]; the will
- * topic is a valid topic name [MQTT-3.1.3-10]; the password is binary data. */
+ * topic is a valid topic name [MQTT-3.1.3-10]; the password is binary data.
+ * "MQTT" at a level other than 4/5, or "MQIsdp" at a level other than 3, is
+ * SL_EVERSION. On SL_EVERSION (and any error after the level byte) out->version
+ * holds the level the client sent, so the caller can pick the CONNACK form. */
 int sl_decode_connect(const uint8_t *body, size_t len, struct sl_connect *out);
 
 struct sl_publish {
@@ -109,7 +112,7 @@ struct sl_sub_iter {
     bool has_options;
 };
 void sl_sub_iter_init(struct sl_sub_iter *it, struct sl_bytes list, bool has_options);
-/* Returns false at the end. */
+/* Returns false at the end. options may be NULL; it gets 0 for UNSUBSCRIBE. */
 bool sl_sub_iter_next(struct sl_sub_iter *it, struct sl_bytes *filter, uint8_t *options);
 
 /* DISCONNECT: before 5.0 the body is empty; in 5.0 optional reason + properties. */

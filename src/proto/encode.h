@@ -45,7 +45,11 @@ size_t sl_encode_pingresp(uint8_t *out);
 
 /* PUBLISH. remaining = sl_publish_remaining(...); head bytes come from
  * sl_encode_publish_head (fixed header + topic length); the caller then emits the
- * topic, sl_encode_u16(packet id) if qos > 0, properties (5.0), payload. */
+ * topic, sl_encode_u16(packet id) if qos > 0, properties (5.0), payload.
+ * sl_publish_remaining counts, in 5.0, the property length varint as well as
+ * props_len bytes; props_len is ignored before 5.0. A total above SL_VARINT_MAX
+ * (the packet cannot be encoded) comes back as UINT32_MAX, so a caller's size
+ * check rejects it. */
 uint32_t sl_publish_remaining(uint8_t version, size_t topic_len, uint8_t qos,
                               size_t props_len, size_t payload_len);
 size_t sl_encode_publish_head(uint8_t *out, uint8_t qos, bool retain, bool dup,

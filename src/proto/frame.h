@@ -45,7 +45,7 @@ struct sl_frame {
 
 /* Parses the fixed header at buf[0..len). SL_OK, SL_NEED_MORE (header incomplete),
  * or SL_EMALFORMED (remaining length longer than 4 bytes or not minimal). It does
- * not look at the type or flags: see sl_frame_check_flags. */
+ * not look at the type or flags: see sl_frame_check_server_inbound. */
 int sl_frame_parse(const uint8_t *buf, size_t len, struct sl_frame *f);
 
 /* Checks the type is one a client may send to a server at this protocol version and
@@ -53,7 +53,8 @@ int sl_frame_parse(const uint8_t *buf, size_t len, struct sl_frame *f);
  * PUBREL, SUBSCRIBE, UNSUBSCRIBE must have 0010 [MQTT-3.6.1-1] [MQTT-3.8.1-1]
  * [MQTT-3.10.1-1], other non-PUBLISH types 0000. PUBLISH flags are checked by its
  * decoder. Reserved types 0 and 15 (before 5.0) fail. Server-to-client types
- * (CONNACK, SUBACK, UNSUBACK, PINGRESP) fail. Returns SL_OK or SL_EMALFORMED. */
+ * (CONNACK, SUBACK, UNSUBACK, PINGRESP) fail. PINGREQ, which has no decoder, also
+ * fails unless its remaining length is 0. Returns SL_OK or SL_EMALFORMED. */
 int sl_frame_check_server_inbound(const struct sl_frame *f, uint8_t version);
 
 /* Writes a fixed header (byte0, then remaining as varint); returns bytes (2..5). */
