@@ -1,5 +1,5 @@
 /* handle_pubrec.c - PUBREC from a subscriber: first half of QoS 2 delivery done;
- * answer PUBREL [MQTT-4.3.3-?]. An unknown id still gets PUBREL, so a client
+ * answer PUBREL [MQTT-4.3.3-1]. An unknown id still gets PUBREL, so a client
  * that lost track can finish the flow. */
 #include "broker/client.h"
 #include "broker/handlers.h"

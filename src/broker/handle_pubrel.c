@@ -1,6 +1,6 @@
 /* handle_pubrel.c - PUBREL from a publisher: forget the QoS 2 id and answer
- * PUBCOMP, also for an id we do not know [MQTT-4.3.3-?: the receiver MUST
- * respond to PUBREL with PUBCOMP with the same packet id]. */
+ * PUBCOMP, also for an id we do not know [MQTT-4.3.3-2]: the receiver MUST
+ * respond to PUBREL with PUBCOMP with the same packet id. */
 #include "broker/client.h"
 #include "broker/handlers.h"
 #include "broker/send.h"

@@ -120,7 +120,7 @@ void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool reta
 
 /* Acknowledgements from the subscriber. Unknown ids are ignored (a client may
  * repeat an ack after reconnecting). session_on_pubrec returns false if the id
- * is unknown (the caller still answers PUBREL [MQTT-4.3.3-?]). */
+ * is unknown (the caller still answers PUBREL [MQTT-4.3.3-1]). */
 void session_on_puback(struct session *s, uint16_t pid);
 bool session_on_pubrec(struct session *s, uint16_t pid);
 void session_on_pubcomp(struct session *s, uint16_t pid);

@@ -236,40 +236,43 @@ static void end_iteration(struct worker *w)
     free_closed(w);
 }
 
+void worker_run_once(struct worker *w, int max_wait_ms)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
+    if (w->held_head)
+        timeout = 1; /* acks wait on the store: poll it again soon */
+    if (timeout < 0 || (max_wait_ms >= 0 && timeout > max_wait_ms))
+        timeout = max_wait_ms;
+    int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
+    if (n < 0 && errno != EINTR)
+        sl_error("epoll_wait: %s", strerror(errno));
+    w->now_ms = worker_clock_ms();
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == TAG_INBOX) {
+            drain_inbox(w);
+        } else if (tag >= TAG_LISTENER_BASE && tag < TAG_LISTENER_BASE + w->srv->cfg->nlisteners) {
+            accept_on(w, (size_t)(tag - TAG_LISTENER_BASE));
+        } else {
+            struct client *c = evs[i].data.ptr;
+            if (c->state == CLIENT_CLOSED || c->w != w)
+                continue; /* closed or handed off earlier in this batch */
+            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+                client_on_readable(c);
+            if ((evs[i].events & EPOLLOUT) && c->state != CLIENT_CLOSED && c->w == w)
+                client_on_writable(c);
+        }
+    }
+    sl_wheel_advance(&w->wheel, w->now_ms);
+    end_iteration(w);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct epoll_event evs[MAX_EVENTS];
-    while (!atomic_load(&w->srv->stop)) {
-        int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
-        if (w->held_head)
-            timeout = timeout < 0 || timeout > 1 ? 1 : timeout; /* waiting on the store */
-        int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
-        if (n < 0 && errno != EINTR) {
-            sl_error("epoll_wait: %s", strerror(errno));
-            break;
-        }
-        w->now_ms = worker_clock_ms();
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = evs[i].data.u64;
-            if (tag == TAG_INBOX) {
-                drain_inbox(w);
-            } else if (tag >= TAG_LISTENER_BASE &&
-                       tag < TAG_LISTENER_BASE + w->srv->cfg->nlisteners) {
-                accept_on(w, (size_t)(tag - TAG_LISTENER_BASE));
-            } else {
-                struct client *c = evs[i].data.ptr;
-                if (c->state == CLIENT_CLOSED || c->w != w)
-                    continue; /* closed or handed off earlier in this batch */
-                if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                    client_on_readable(c);
-                if ((evs[i].events & EPOLLOUT) && c->state != CLIENT_CLOSED && c->w == w)
-                    client_on_writable(c);
-            }
-        }
-        sl_wheel_advance(&w->wheel, w->now_ms);
-        end_iteration(w);
-    }
+    while (!atomic_load(&w->srv->stop))
+        worker_run_once(w, -1);
     return NULL;
 }
 

@@ -94,6 +94,11 @@ struct worker {
 
 int worker_init(struct worker *w, struct server *srv, int idx);
 int worker_start(struct worker *w);
+
+/* One loop iteration: wait up to max_wait_ms (-1: until an event or timer),
+ * handle events, timers, and the end-of-iteration work. worker_start's thread
+ * calls it forever; tests and fuzzers call it directly, single-threaded. */
+void worker_run_once(struct worker *w, int max_wait_ms);
 /* After every worker thread has exited: closes clients (no wills), ends
  * sessions, frees the worker. Then, once all are destroyed, drain_leftovers
  * drops what other workers left in this one's inbox. */
