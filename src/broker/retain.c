@@ -14,6 +14,7 @@
 #include "broker/msg.h"
 #include "broker/trie.h"
 #include "core/error.h"
+#include "core/rwlock.h"
 
 int retain_init(struct retain_store *r)
 {
@@ -21,7 +22,11 @@ int retain_init(struct retain_store *r)
     r->root = trie_root_new();
     if (!r->root)
         return SL_ENOMEM;
-    pthread_rwlock_init(&r->lock, NULL);
+    if (sl_rwlock_init(&r->lock) != 0) {
+        free(r->root);
+        r->root = NULL;
+        return SL_ENOMEM;
+    }
     return SL_OK;
 }
 

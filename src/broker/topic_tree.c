@@ -15,6 +15,7 @@
 
 #include "broker/trie.h"
 #include "core/error.h"
+#include "core/rwlock.h"
 
 struct subs {
     struct topic_match *v;
@@ -27,7 +28,7 @@ int topic_tree_init(struct topic_tree *t)
     t->root = trie_root_new();
     if (!t->root)
         return SL_ENOMEM;
-    if (pthread_rwlock_init(&t->lock, NULL) != 0) {
+    if (sl_rwlock_init(&t->lock) != 0) {
         free(t->root);
         return SL_ENOMEM;
     }
