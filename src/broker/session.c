@@ -12,6 +12,7 @@
 #include "broker/topic_tree.h"
 #include "broker/worker.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "proto/frame.h"
 
@@ -22,12 +23,7 @@
 
 uint32_t session_id_hash(const uint8_t *id, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= id[i];
-        h *= 16777619u;
-    }
-    return h;
+    return sl_hash(id, len);
 }
 
 /* ---- per-worker table -------------------------------------------------- */

@@ -4,14 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
+
 static uint32_t level_hash(const uint8_t *s, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 16777619u;
-    }
-    return h;
+    return sl_hash(s, len);
 }
 
 struct trie_node *trie_root_new(void)

@@ -1,0 +1,65 @@
+/* Unit test for core/hash.h: worker choice (hash % N) and table buckets (low
+ * bits) must spread ids that differ in patterned ways, which raw FNV-1a does
+ * not (with 2 workers it would reduce to the parity of the bytes). */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/hash.h"
+
+/* kind 0: "node-N"; 1: "dev-XXN" (doubled letter, as in node-aa, node-bb);
+ * 2: "sensor/%08d" */
+static void make_id(char *id, size_t len, int kind, int i)
+{
+    if (kind == 0)
+        snprintf(id, len, "node-%d", i);
+    else if (kind == 1)
+        snprintf(id, len, "dev-%c%c%d", 'a' + i % 26, 'a' + i % 26, i / 26);
+    else
+        snprintf(id, len, "sensor/%08d", i);
+}
+
+static void spread(int kind, int n, unsigned buckets)
+{
+    static const char *names[] = {"node-N", "dev-XXN", "sensor/N"};
+    const char *fmt = names[kind];
+    int count[16] = {0};
+    char id[64];
+    for (int i = 0; i < n; i++) {
+        make_id(id, sizeof(id), kind, i);
+        count[sl_hash((const uint8_t *)id, strlen(id)) % buckets]++;
+    }
+    for (unsigned b = 0; b < buckets; b++) {
+        /* within +-35% of an even share */
+        int even = n / (int)buckets;
+        if (count[b] < even * 65 / 100 || count[b] > even * 135 / 100)
+            fprintf(stderr, "%s over %u buckets: bucket %u has %d of %d\n", fmt, buckets, b,
+                    count[b], n);
+        CHECK(count[b] >= even * 65 / 100 && count[b] <= even * 135 / 100);
+    }
+}
+
+static void test_worker_spread(void)
+{
+    for (unsigned w = 2; w <= 16; w *= 2) {
+        spread(0, 4000, w);
+        spread(1, 4000, w);
+        spread(2, 4000, w);
+    }
+    spread(0, 3000, 3);
+    spread(0, 3000, 6);
+}
+
+static void test_stable(void)
+{
+    /* Worker homes must not change between runs or builds of one version. */
+    CHECK_EQ_INT(sl_hash((const uint8_t *)"", 0), sl_hash((const uint8_t *)"", 0));
+    CHECK(sl_hash((const uint8_t *)"a", 1) != sl_hash((const uint8_t *)"b", 1));
+}
+
+int main(void)
+{
+    RUN(test_worker_spread);
+    RUN(test_stable);
+    return check_summary();
+}
