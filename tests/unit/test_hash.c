@@ -8,10 +8,23 @@
 #include "core/hash.h"
 
 /* kind 0: "node-N"; 1: "dev-XXN" (doubled letter, as in node-aa, node-bb);
- * 2: "sensor/%08d" */
+ * 2: "sensor/%08d"; 3: "unit-" + i written in base 5 with the digits 0 2 4 6 8.
+ * Kind 3 is what an unmixed FNV-1a cannot spread: its low bit is the XOR of the
+ * bytes' low bits, the same for all of these ids, so all would share a worker. */
 static void make_id(char *id, size_t len, int kind, int i)
 {
-    if (kind == 0)
+    if (kind == 3) {
+        char digits[16];
+        int n = 0;
+        do {
+            digits[n++] = (char)('0' + 2 * (i % 5));
+            i /= 5;
+        } while (i && n < 15);
+        int k = snprintf(id, len, "unit-");
+        while (n && (size_t)k + 1 < len)
+            id[k++] = digits[--n];
+        id[k] = 0;
+    } else if (kind == 0)
         snprintf(id, len, "node-%d", i);
     else if (kind == 1)
         snprintf(id, len, "dev-%c%c%d", 'a' + i % 26, 'a' + i % 26, i / 26);
@@ -21,7 +34,7 @@ static void make_id(char *id, size_t len, int kind, int i)
 
 static void spread(int kind, int n, unsigned buckets)
 {
-    static const char *names[] = {"node-N", "dev-XXN", "sensor/N"};
+    static const char *names[] = {"node-N", "dev-XXN", "sensor/N", "unit-<even digits>"};
     const char *fmt = names[kind];
     int count[16] = {0};
     char id[64];
@@ -45,6 +58,7 @@ static void test_worker_spread(void)
         spread(0, 4000, w);
         spread(1, 4000, w);
         spread(2, 4000, w);
+        spread(3, 4000, w);
     }
     spread(0, 3000, 3);
     spread(0, 3000, 6);
