@@ -379,13 +379,17 @@ void client_close(struct client *c, const char *why)
         sl_debug("connection from %s closed: %s", c->peer, why);
     if (s) {
         s->client = NULL;
+        session_set_online(s, false, w->now_ms);
         c->session = NULL;
         if (s->clean)
             session_end(s); /* [MQTT-3.1.2-6] */
     }
     if (c->will) {
-        if (!c->disconnected) /* [MQTT-3.1.2-8] [MQTT-3.1.2-10] */
-            route_publish(w, c->will);
+        if (!c->disconnected) { /* [MQTT-3.1.2-8] [MQTT-3.1.2-10] */
+            struct session *blocker = route_publish(w, c->will);
+            if (blocker)
+                session_unref(blocker); /* nobody waits for a will's ack */
+        }
         sl_msg_unref(c->will);
         c->will = NULL;
     }
@@ -400,6 +404,9 @@ void client_free(struct client *c)
     if (c->conn.fd >= 0)
         c->conn.tp->close(&c->conn);
     sl_msg_unref(c->will);
+    for (uint32_t i = 0; i < c->held_n; i++)
+        if (c->held[i].blocker)
+            session_unref(c->held[i].blocker);
     free(c->rbuf);
     free(c->held_buf);
     free(c->held);
@@ -435,14 +442,20 @@ int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *ow
 
 int client_send_held(struct client *c, const void *p, size_t n)
 {
+    return client_send_held_after(c, p, n, NULL);
+}
+
+int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker)
+{
     struct worker *w = c->w;
+    int rc = SL_ENOMEM;
     if (c->held_len + n > c->held_cap) {
         size_t cap = c->held_cap ? c->held_cap * 2 : 64;
         while (cap < c->held_len + n)
             cap *= 2;
         uint8_t *b = realloc(c->held_buf, cap);
         if (!b)
-            return SL_ENOMEM;
+            goto out;
         c->held_buf = b;
         c->held_cap = cap;
     }
@@ -450,23 +463,45 @@ int client_send_held(struct client *c, const void *p, size_t n)
         uint32_t cap = c->held_cap_n ? c->held_cap_n * 2 : 8;
         struct held_ack *v = realloc(c->held, cap * sizeof(*v));
         if (!v)
-            return SL_ENOMEM;
+            goto out;
         c->held = v;
         c->held_cap_n = cap;
     }
     memcpy(c->held_buf + c->held_len, p, n);
     c->held_len += n;
-    c->held[c->held_n].ticket = w->srv->store->ops->ticket(w->srv->store, w->idx);
-    c->held[c->held_n].end = (uint32_t)c->held_len;
-    c->held_n++;
+    struct held_ack *h = &c->held[c->held_n++];
+    h->ticket = w->srv->store->ops->ticket(w->srv->store, w->idx);
+    h->end = (uint32_t)c->held_len;
+    h->blocker = blocker;
+    h->since_ms = w->now_ms;
+    blocker = NULL;
     worker_want_release(w, c);
-    return SL_OK;
+    rc = SL_OK;
+out:
+    if (blocker)
+        session_unref(blocker);
+    return rc;
+}
+
+/* May this held ack go? Drops the blocker reference once it may. */
+static bool held_ready(struct held_ack *h, uint64_t durable, uint64_t now_ms)
+{
+    if (h->ticket > durable)
+        return false;
+    if (h->blocker) {
+        if (session_congested(h->blocker, now_ms) &&
+            now_ms < h->since_ms + HELD_ACK_MAX_WAIT_MS)
+            return false;
+        session_unref(h->blocker);
+        h->blocker = NULL;
+    }
+    return true;
 }
 
 void client_release_held(struct client *c, uint64_t durable)
 {
     uint32_t k = 0;
-    while (k < c->held_n && c->held[k].ticket <= durable)
+    while (k < c->held_n && held_ready(&c->held[k], durable, c->w->now_ms))
         k++;
     if (k == 0)
         return;
@@ -478,7 +513,7 @@ void client_release_held(struct client *c, uint64_t durable)
     memmove(c->held_buf, c->held_buf + bytes, c->held_len - bytes);
     c->held_len -= bytes;
     for (uint32_t i = k; i < c->held_n; i++) {
-        c->held[i - k].ticket = c->held[i].ticket;
+        c->held[i - k] = c->held[i];
         c->held[i - k].end = c->held[i].end - (uint32_t)bytes;
     }
     c->held_n -= k;

@@ -34,8 +34,14 @@ enum client_state { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_CLOSED };
 
 struct held_ack {
     uint64_t ticket;
-    uint32_t end; /* offset in held_buf just past this ack */
+    uint32_t end;             /* offset in held_buf just past this ack */
+    struct session *blocker;  /* back-pressure: wait while it is congested (a reference) */
+    uint64_t since_ms;
 };
+
+/* Longest a publisher's ack waits for a congested subscriber: past this, the
+ * message stays queued or is dropped by the queue limit as usual. */
+#define HELD_ACK_MAX_WAIT_MS 2000
 
 struct client {
     struct sl_conn conn;
@@ -102,6 +108,9 @@ int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *ow
 /* An acknowledgement that confirms state: parked with the current store ticket
  * and released in order once it is durable (store/store.h). */
 int client_send_held(struct client *c, const void *p, size_t n);
+/* The same, and also not before blocker (reference taken over; may be NULL) is
+ * no longer congested or HELD_ACK_MAX_WAIT_MS have passed. */
+int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker);
 /* Moves held acks whose ticket is <= durable into the output queue. */
 void client_release_held(struct client *c, uint64_t durable);
 

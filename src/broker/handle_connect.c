@@ -150,6 +150,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
     }
 
     s->client = c;
+    session_set_online(s, true, w->now_ms);
     c->session = s;
     c->will = will;
     c->keepalive = cn.keepalive;

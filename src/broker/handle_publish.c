@@ -5,6 +5,9 @@
  * takes ownership on the first PUBLISH with a packet id (route it, remember the
  * id), answers PUBREC, and treats repeats of that id as duplicates until PUBREL
  * [MQTT-4.3.3-2] (the spec's "Method B": deliver first, remember the id).
+ *
+ * The PUBACK/PUBREC waits while a receiving session is congested
+ * (back-pressure, docs/architecture.md).
  */
 #include "broker/client.h"
 #include "broker/config.h"
@@ -35,6 +38,7 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
     c->w->stats.msgs_received++;
 
     bool deliver = true;
+    struct session *blocker = NULL;
     if (p.qos == 2) {
         bool dup;
         rc = session_qos2_in_mark(c->session, p.packet_id, &dup);
@@ -47,12 +51,14 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
                                       p.qos, p.retain);
         if (!m)
             return SL_ENOMEM;
-        route_publish(c->w, m);
+        blocker = route_publish(c->w, m);
         sl_msg_unref(m);
     }
+    /* A congested subscriber holds this ack back: a publisher with an inflight
+     * window slows to the subscriber's pace instead of overflowing its queue. */
     if (p.qos == 1)
-        return send_ack(c, SL_PT_PUBACK, p.packet_id);
+        return send_ack_after(c, SL_PT_PUBACK, p.packet_id, blocker);
     if (p.qos == 2)
-        return send_ack(c, SL_PT_PUBREC, p.packet_id);
+        return send_ack_after(c, SL_PT_PUBREC, p.packet_id, blocker);
     return SL_OK;
 }

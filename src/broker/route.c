@@ -36,8 +36,9 @@ static int by_session(const void *a, const void *b)
     return (x->session > y->session) - (x->session < y->session);
 }
 
-void route_publish(struct worker *w, struct sl_msg *m)
+struct session *route_publish(struct worker *w, struct sl_msg *m)
 {
+    struct session *blocker = NULL;
     struct server *srv = w->srv;
     if (m->retain && srv->cfg->retain_available &&
         retain_set(&srv->retained, m) != 0)
@@ -60,14 +61,21 @@ void route_publish(struct worker *w, struct sl_msg *m)
                 session_unref(s); /* one reference per session is enough */
         }
         uint8_t qos = m->qos < granted ? m->qos : granted;
+        if (qos > 0 && !blocker && session_congested(s, w->now_ms)) {
+            session_ref(s);
+            blocker = s;
+        }
         /* Normal forwarding clears the retain flag [MQTT-3.3.1-9]. */
         if (s->home == w) {
             session_deliver(s, m, qos, false);
         } else {
             struct item it = {.kind = ITEM_DELIVER, .qos = qos, .retain = false,
                               .session = s, .msg = sl_msg_ref(m)};
+            if (qos > 0)
+                session_transit_add(s, 1);
             worker_post(w, s->home->idx, &it);
         }
         i = j;
     }
+    return blocker;
 }

@@ -71,6 +71,13 @@ int send_ack(struct client *c, uint8_t type, uint16_t pid)
     return client_send_held(c, b, sizeof(b));
 }
 
+int send_ack_after(struct client *c, uint8_t type, uint16_t pid, struct session *blocker)
+{
+    uint8_t b[SL_ACK311_SIZE];
+    sl_encode_ack311(b, type, pid);
+    return client_send_held_after(c, b, sizeof(b), blocker);
+}
+
 int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n)
 {
     size_t size = sl_encode_suback_size(c->version, n);

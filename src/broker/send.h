@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct client;
+struct session;
 struct sl_msg;
 
 /* PUBLISH of a shared message: head and packet id vary, topic and payload are the
@@ -25,6 +26,9 @@ void send_connack_refuse(struct client *c, uint8_t rc);
 /* PUBACK / PUBREC / PUBCOMP (held) and PUBREL (direct: it confirms nothing the
  * broker stores). type is enum sl_ptype. */
 int send_ack(struct client *c, uint8_t type, uint16_t pid);
+/* PUBACK/PUBREC held also until blocker is no longer congested (back-pressure;
+ * the reference is taken over, NULL allowed). */
+int send_ack_after(struct client *c, uint8_t type, uint16_t pid, struct session *blocker);
 
 int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n);
 int send_unsuback(struct client *c, uint16_t pid);

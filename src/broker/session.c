@@ -115,6 +115,36 @@ void session_unref(struct session *s)
         session_free(s);
 }
 
+static void publish_len(struct session *s)
+{
+    atomic_store_explicit(&s->pressure_len, s->q_n, memory_order_relaxed);
+}
+
+void session_set_online(struct session *s, bool online, uint64_t now_ms)
+{
+    atomic_store_explicit(&s->pressure_online, online, memory_order_relaxed);
+    atomic_store_explicit(&s->progress_ms, now_ms, memory_order_relaxed);
+}
+
+static void progress(struct session *s)
+{
+    atomic_store_explicit(&s->progress_ms, s->home->now_ms, memory_order_relaxed);
+}
+
+bool session_congested(struct session *s, uint64_t now_ms)
+{
+    uint32_t max = s->home->srv->cfg->max_queued_messages;
+    uint32_t hwm = max ? (max / 2 ? max / 2 : 1) : 1000;
+    uint32_t len = atomic_load_explicit(&s->pressure_len, memory_order_relaxed) +
+                   atomic_load_explicit(&s->pressure_transit, memory_order_relaxed);
+    if (len < hwm)
+        return false;
+    if (!atomic_load_explicit(&s->pressure_online, memory_order_relaxed))
+        return false; /* offline: waiting would never end; the queue limit applies */
+    uint64_t last = atomic_load_explicit(&s->progress_ms, memory_order_relaxed);
+    return now_ms < last + SESSION_STALL_MS;
+}
+
 static void drop_messages(struct session *s)
 {
     for (uint32_t i = 0; i < s->infl_n; i++)
@@ -126,6 +156,7 @@ static void drop_messages(struct session *s)
         s->q_n--;
     }
     s->q_bytes = 0;
+    publish_len(s);
 }
 
 void session_end(struct session *s)
@@ -142,6 +173,7 @@ void session_end(struct session *s)
         s->client->session = NULL;
     s->client = NULL;
     s->dead = true;
+    atomic_store_explicit(&s->pressure_online, false, memory_order_relaxed);
     session_unref(s);
 }
 
@@ -285,6 +317,7 @@ static int enqueue(struct session *s, struct sl_msg *m, uint8_t qos, bool retain
     e->retain = retain;
     s->q_n++;
     s->q_bytes += size;
+    publish_len(s);
     return SL_OK;
 }
 
@@ -344,6 +377,7 @@ static void pump(struct session *s)
             dropped(s, "out of memory");
         sl_msg_unref(e->msg);
     }
+    publish_len(s);
 }
 
 static struct inflight *find_inflight(struct session *s, uint16_t pid, uint32_t *index)
@@ -373,6 +407,7 @@ void session_on_puback(struct session *s, uint16_t pid)
     struct inflight *f = find_inflight(s, pid, &i);
     if (!f || f->qos != 1)
         return;
+    progress(s);
     remove_inflight(s, i);
     pump(s);
 }
@@ -383,6 +418,7 @@ bool session_on_pubrec(struct session *s, uint16_t pid)
     struct inflight *f = find_inflight(s, pid, &i);
     if (!f || f->qos != 2)
         return false;
+    progress(s);
     if (f->state == INFL_PUBLISHED) {
         /* The subscriber owns the message now; only the id remains [MQTT-4.3.3-1]. */
         f->state = INFL_RELEASED;
@@ -398,6 +434,7 @@ void session_on_pubcomp(struct session *s, uint16_t pid)
     struct inflight *f = find_inflight(s, pid, &i);
     if (!f || f->qos != 2 || f->state != INFL_RELEASED)
         return;
+    progress(s);
     remove_inflight(s, i);
     pump(s);
 }

@@ -82,6 +82,13 @@ struct session {
     size_t q_bytes;
 
     uint8_t *qos2_in; /* bitmap of inbound QoS 2 ids awaiting PUBREL; lazily 8 KiB */
+
+    /* Back-pressure state, written by the home worker and read by any worker
+     * (relaxed atomics: a slightly stale value only shifts when pressure starts). */
+    atomic_uint pressure_len;     /* mirror of q_n */
+    atomic_uint pressure_transit; /* QoS 1/2 deliveries on their way from other workers */
+    atomic_bool pressure_online;  /* a client is attached */
+    _Atomic uint64_t progress_ms; /* last ack from the client, or its connect */
 };
 
 /* Per-worker table: client id -> session. */
@@ -128,6 +135,24 @@ void session_on_pubcomp(struct session *s, uint16_t pid);
 /* On (re)connect of a persistent session: resend the window (PUBLISH with DUP,
  * or PUBREL) [MQTT-4.4.0-1], then move queued messages into the window. */
 void session_resume(struct session *s);
+
+/* Back-pressure [see docs/architecture.md, "Back-pressure"]: true when s has a
+ * client attached, at least half of max_queued_messages queued (1000 when the
+ * queue is unlimited), and its client acknowledged something within the last
+ * SESSION_STALL_MS - a subscriber slower than its publishers, not a stuck one.
+ * Any thread. */
+#define SESSION_STALL_MS 500
+bool session_congested(struct session *s, uint64_t now_ms);
+
+/* QoS 1/2 deliveries posted to s's home from another worker count towards its
+ * pressure until the home has queued or sent them. */
+static inline void session_transit_add(struct session *s, int delta)
+{
+    atomic_fetch_add_explicit(&s->pressure_transit, (unsigned)delta, memory_order_relaxed);
+}
+
+/* Attach/detach bookkeeping for the back-pressure state. */
+void session_set_online(struct session *s, bool online, uint64_t now_ms);
 
 /* Inbound QoS 2 ids (publisher -> broker). test_and_set returns true if the id
  * was already pending (a duplicate: do not deliver again). */

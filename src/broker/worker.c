@@ -94,6 +94,8 @@ void worker_post(struct worker *w, int dst, const struct item *it)
         if (!b) {
             /* Cannot queue: drop the delivery, release its references. */
             if (it->kind == ITEM_DELIVER) {
+                if (it->qos > 0)
+                    session_transit_add(it->session, -1);
                 sl_msg_unref(it->msg);
                 session_unref(it->session);
                 w->stats.msgs_dropped++;
@@ -130,6 +132,8 @@ static void run_item(struct worker *w, struct item *it)
     switch (it->kind) {
     case ITEM_DELIVER:
         session_deliver(it->session, it->msg, it->qos, it->retain);
+        if (it->qos > 0)
+            session_transit_add(it->session, -1);
         sl_msg_unref(it->msg);
         session_unref(it->session);
         break;
