@@ -6,7 +6,7 @@
  * [MQTT-3.1.4-1]); protocol level (CONNACK 1 [MQTT-3.1.2-2]); client identifier
  * (CONNACK 2 [MQTT-3.1.3-8] [MQTT-3.1.3-9]); keepalive against max_keepalive
  * (CONNACK 2, as Mosquitto does for clients before 5.0); authentication
- * (CONNACK 5). Then the session: a connected client with the same id is taken
+ * (CONNACK 5); no memory for the session (CONNACK 3). Then the session: a connected client with the same id is taken
  * over [MQTT-3.1.4-2]; clean session discards the old state [MQTT-3.1.2-6],
  * otherwise it resumes [MQTT-3.1.2-4]. The CONNACK is held until the store has
  * the session, and nothing else is sent before it [MQTT-3.2.0-1].
@@ -32,6 +32,8 @@ enum {
     CONNACK_ACCEPTED = 0,
     CONNACK_BAD_VERSION = 1,
     CONNACK_ID_REJECTED = 2,
+    CONNACK_SERVER_UNAVAILABLE = 3,
+    /* 4, bad user name or password, comes with the password providers */
     CONNACK_NOT_AUTHORIZED = 5,
     CONNACK5_UNSUPPORTED_VERSION = 0x84,
 };
@@ -145,7 +147,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
         s = session_create(w, id, id_len, cn.clean_start);
         if (!s) {
             sl_msg_unref(will);
-            return SL_ENOMEM;
+            return refuse(c, CONNACK_SERVER_UNAVAILABLE, "out of memory for a new session");
         }
     }
 

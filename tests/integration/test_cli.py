@@ -139,3 +139,16 @@ def test_max_connections(broker_factory):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_allow_anonymous_false_refuses_everyone(broker_factory):
+    """Until password files exist (security issue) nobody can be authenticated,
+    so allow_anonymous false refuses every client with CONNACK 5 (not
+    authorized), with or without a user name, and closes."""
+    b = broker_factory(config="allow_anonymous false\n", threads=2)
+    for kw in ({}, {"username": "u", "password": b"p"}):
+        c = Client(b, "anon")
+        sp, rc = c.connect("anon", **kw)
+        assert (sp, rc) == (False, 5)
+        c.expect_closed()
+    b.wait_log(r"refused connection .*allow_anonymous is false")
