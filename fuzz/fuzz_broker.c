@@ -51,8 +51,7 @@ static void setup(void)
                               "max_packet_size 65536\n"
                               "connection_messages false\n",
                               err, sizeof(err)) != 0 ||
-        sl_config_finish(&cfg, 0, false, err, sizeof(err)) != 0 ||
-        server_init(&srv, &cfg) != 0)
+        sl_config_finish(&cfg, 0, false, err, sizeof(err)) != 0 || server_init(&srv, &cfg) != 0)
         abort();
     atexit(teardown);
     ready = true;
@@ -75,8 +74,7 @@ static const uint8_t MARK[4] = {0xff, 0xfe, 0xfd, 0xfc};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!ready)
-        setup();
+    if (!ready) setup();
     int peers[4] = {-1, -1, -1, -1};
     int npeers = 0;
     size_t off = 0;
@@ -84,11 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *seg = data + off;
         size_t len = size - off;
         const uint8_t *m = len >= 4 ? memmem(seg, len, MARK, 4) : NULL;
-        if (m)
-            len = (size_t)(m - seg);
+        if (m) len = (size_t)(m - seg);
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
-            break;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) break;
         atomic_fetch_add(&srv.conns[0], 1); /* as accept would */
         if (!client_new(&srv.workers[npeers % srv.nworkers], sv[0], "fuzz", 0)) {
             atomic_fetch_sub(&srv.conns[0], 1);
@@ -100,14 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t done = 0; done < len;) {
             size_t slice = len - done < 700 ? len - done : 700;
             ssize_t w = write(sv[1], seg + done, slice);
-            if (w <= 0)
-                break;
+            if (w <= 0) break;
             done += (size_t)w;
             spin(2, peers, npeers);
         }
         spin(3, peers, npeers);
-        if (!m)
-            break;
+        if (!m) break;
         off += len + 4;
     }
     for (int p = 0; p < npeers; p++) {

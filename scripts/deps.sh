@@ -6,7 +6,7 @@
 set -euo pipefail
 want=(gcc make cmake)
 if [ "${1:-build}" = test ]; then
-  want+=(clang libclang-rt-14-dev mosquitto mosquitto-clients python3-paho-mqtt python3-pytest)
+  want+=(clang clang-format libclang-rt-14-dev mosquitto mosquitto-clients python3-paho-mqtt python3-pytest)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test:
+#   0. clang-format check of every C file
 #   1. release build, warnings as errors: unit, fuzz-corpus replay, integration
 #   2. ASan+UBSan build: the same suite
 #   3. TSan build: unit tests and the multi-worker integration tests
@@ -29,6 +30,9 @@ run_ctest() {
   [ "$rc" -eq 0 ] || exit "$rc"
   total=$((total + ${n:-0}))
 }
+
+step "format (clang-format, .clang-format)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 
 step "release build"
 cmake -S . -B build -DSL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -15,29 +15,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: starling [options]\n"
-            "\n"
-            "An MQTT 3.1/3.1.1 broker. Reads Mosquitto's configuration format.\n"
-            "\n"
-            "  -c, --config FILE  read the configuration from FILE\n"
-            "  -p, --port PORT    listen on PORT (the default listener, 127.0.0.1\n"
-            "                     unless the file sets bind_address)\n"
-            "  -v, --verbose      log everything (log_type all)\n"
-            "  -t, --test-config  check the configuration, print the result and exit\n"
-            "  -h, --help         this text\n"
-            "      --version      print the version and exit\n"
-            "\n"
-            "With no configuration Starling listens on 127.0.0.1:1883 and allows\n"
-            "anonymous clients. See docs/config.md for every directive.\n");
+    fprintf(f, "Usage: starling [options]\n"
+               "\n"
+               "An MQTT 3.1/3.1.1 broker. Reads Mosquitto's configuration format.\n"
+               "\n"
+               "  -c, --config FILE  read the configuration from FILE\n"
+               "  -p, --port PORT    listen on PORT (the default listener, 127.0.0.1\n"
+               "                     unless the file sets bind_address)\n"
+               "  -v, --verbose      log everything (log_type all)\n"
+               "  -t, --test-config  check the configuration, print the result and exit\n"
+               "  -h, --help         this text\n"
+               "      --version      print the version and exit\n"
+               "\n"
+               "With no configuration Starling listens on 127.0.0.1:1883 and allows\n"
+               "anonymous clients. See docs/config.md for every directive.\n");
 }
 
 static int parse_port(const char *s, int *port)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535)
-        return SL_EINVAL;
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535) return SL_EINVAL;
     *port = (int)v;
     return SL_OK;
 }
@@ -82,10 +80,8 @@ int main(int argc, char **argv)
     char err[512];
     sl_config_init(&cfg);
     int rc = SL_OK;
-    if (conf_path)
-        rc = sl_config_load_file(&cfg, conf_path, err, sizeof(err));
-    if (rc == SL_OK)
-        rc = sl_config_finish(&cfg, port, verbose, err, sizeof(err));
+    if (conf_path) rc = sl_config_load_file(&cfg, conf_path, err, sizeof(err));
+    if (rc == SL_OK) rc = sl_config_finish(&cfg, port, verbose, err, sizeof(err));
     if (rc != SL_OK) {
         fprintf(stderr, "starling: %s\n", err);
         sl_config_free(&cfg);
@@ -104,8 +100,7 @@ int main(int argc, char **argv)
 
     struct server srv;
     rc = server_init(&srv, &cfg);
-    if (rc == SL_OK)
-        rc = server_run(&srv);
+    if (rc == SL_OK) rc = server_run(&srv);
     server_destroy(&srv);
     sl_log_close();
     sl_config_free(&cfg);

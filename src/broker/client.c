@@ -22,7 +22,7 @@
 #include "proto/frame.h"
 #include "store/store.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 /* dispatch(): the CONNECT belongs to a session homed on another worker. */
 #define HANDOFF 100
@@ -37,8 +37,7 @@ static void link_client(struct worker *w, struct client *c)
     c->w = w;
     c->prev = NULL;
     c->next = w->clients;
-    if (w->clients)
-        w->clients->prev = c;
+    if (w->clients) w->clients->prev = c;
     w->clients = c;
     w->nclients++;
 }
@@ -49,8 +48,7 @@ static void unlink_client(struct worker *w, struct client *c)
         c->prev->next = c->next;
     else
         w->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     w->nclients--;
 }
@@ -126,8 +124,7 @@ static void on_timer(struct sl_timer *t, uint64_t now_ms)
 static int home_for_connect(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_connect cn;
-    if (sl_decode_connect(body, len, &cn) != SL_OK || cn.client_id.len == 0)
-        return c->w->idx;
+    if (sl_decode_connect(body, len, &cn) != SL_OK || cn.client_id.len == 0) return c->w->idx;
     return server_home_of(c->w->srv, cn.client_id.ptr, cn.client_id.len);
 }
 
@@ -135,10 +132,8 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
 {
     size_t len = f->remaining;
     if (c->state == CLIENT_CONNECTING) {
-        if (f->type != SL_PT_CONNECT)
-            return SL_EPROTO; /* [MQTT-3.1.0-1] */
-        if (home_for_connect(c, body, len) != c->w->idx)
-            return HANDOFF;
+        if (f->type != SL_PT_CONNECT) return SL_EPROTO; /* [MQTT-3.1.0-1] */
+        if (home_for_connect(c, body, len) != c->w->idx) return HANDOFF;
         return handle_connect(c, body, len);
     }
     switch (f->type) {
@@ -170,8 +165,7 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
 /* Handles every complete packet in buf; returns the bytes consumed. Sets
  * *handoff when the connection must move to another worker (the CONNECT and
  * everything after it are left unconsumed). */
-static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *need,
-                    bool *handoff)
+static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *need, bool *handoff)
 {
     uint32_t max = c->w->srv->cfg->max_packet_size;
     size_t off = 0;
@@ -179,8 +173,7 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
     while (off < len && c->state != CLIENT_CLOSED && !c->close_after_flush) {
         struct sl_frame f;
         int rc = sl_frame_parse(buf + off, len - off, &f);
-        if (rc == SL_NEED_MORE)
-            break;
+        if (rc == SL_NEED_MORE) break;
         if (rc != SL_OK) {
             client_close(c, "malformed remaining length");
             break;
@@ -220,11 +213,9 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
 
 static bool rbuf_reserve(struct client *c, size_t want)
 {
-    if (c->rcap >= want)
-        return true;
+    if (c->rcap >= want) return true;
     uint8_t *b = realloc(c->rbuf, want);
-    if (!b)
-        return false;
+    if (!b) return false;
     c->rbuf = b;
     c->rcap = want;
     return true;
@@ -235,8 +226,7 @@ static bool rbuf_reserve(struct client *c, size_t want)
 static size_t rbuf_target(const struct client *c, size_t have, size_t need)
 {
     size_t step = have + WORKER_SCRATCH_SIZE;
-    if (need == 0)
-        need = have + 4096;
+    if (need == 0) need = have + 4096;
     return need < step ? need : step;
 }
 
@@ -262,8 +252,7 @@ static void process_rbuf(struct client *c)
     size_t need;
     bool handoff = false;
     size_t used = parse(c, c->rbuf, c->rlen, &need, &handoff);
-    if (c->state == CLIENT_CLOSED)
-        return;
+    if (c->state == CLIENT_CLOSED) return;
     memmove(c->rbuf, c->rbuf + used, c->rlen - used);
     c->rlen -= used;
     if (handoff) {
@@ -283,8 +272,7 @@ void client_on_readable(struct client *c)
 {
     struct worker *w = c->w;
     for (int round = 0; round < READS_PER_EVENT; round++) {
-        if (c->state == CLIENT_CLOSED || c->close_after_flush || !c->w)
-            return;
+        if (c->state == CLIENT_CLOSED || c->close_after_flush || !c->w) return;
         uint8_t *dst;
         size_t room;
         if (c->rlen) {
@@ -304,8 +292,7 @@ void client_on_readable(struct client *c)
             return;
         }
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                client_close(c, "read error");
+            if (errno != EAGAIN && errno != EWOULDBLOCK) client_close(c, "read error");
             return;
         }
         c->last_rx_ms = w->now_ms;
@@ -317,8 +304,7 @@ void client_on_readable(struct client *c)
             size_t need;
             bool handoff = false;
             size_t used = parse(c, dst, (size_t)n, &need, &handoff);
-            if (c->state == CLIENT_CLOSED || c->close_after_flush)
-                return;
+            if (c->state == CLIENT_CLOSED || c->close_after_flush) return;
             if (used < (size_t)n) {
                 size_t rest = (size_t)n - used;
                 if (!rbuf_reserve(c, handoff ? rest : rbuf_target(c, rest, need))) {
@@ -333,8 +319,7 @@ void client_on_readable(struct client *c)
                 }
             }
         }
-        if ((size_t)n < room)
-            return; /* the socket is drained */
+        if ((size_t)n < room) return; /* the socket is drained */
     }
 }
 
@@ -360,15 +345,13 @@ void client_adopt(struct worker *w, struct client *c)
 void client_close(struct client *c, const char *why)
 {
     struct worker *w = c->w;
-    if (c->state == CLIENT_CLOSED)
-        return;
+    if (c->state == CLIENT_CLOSED) return;
     bool was_connected = c->state == CLIENT_CONNECTED;
     c->state = CLIENT_CLOSED;
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
     sl_wheel_del(&w->wheel, &c->timer);
     /* Best effort for what is already queued (a refusing CONNACK, say). */
-    if (c->out.bytes)
-        client_flush(c);
+    if (c->out.bytes) client_flush(c);
     c->conn.tp->close(&c->conn);
     atomic_fetch_sub(&w->srv->conns[c->listener], 1);
 
@@ -381,14 +364,12 @@ void client_close(struct client *c, const char *why)
         s->client = NULL;
         session_set_online(s, false, w->now_ms);
         c->session = NULL;
-        if (s->clean)
-            session_end(s); /* [MQTT-3.1.2-6] */
+        if (s->clean) session_end(s); /* [MQTT-3.1.2-6] */
     }
     if (c->will) {
         if (!c->disconnected) { /* [MQTT-3.1.2-8] [MQTT-3.1.2-10] */
             struct session *blocker = route_publish(w, c->will);
-            if (blocker)
-                session_unref(blocker); /* nobody waits for a will's ack */
+            if (blocker) session_unref(blocker); /* nobody waits for a will's ack */
         }
         sl_msg_unref(c->will);
         c->will = NULL;
@@ -401,12 +382,10 @@ void client_close(struct client *c, const char *why)
 void client_free(struct client *c)
 {
     sl_outq_clear(&c->out);
-    if (c->conn.fd >= 0)
-        c->conn.tp->close(&c->conn);
+    if (c->conn.fd >= 0) c->conn.tp->close(&c->conn);
     sl_msg_unref(c->will);
     for (uint32_t i = 0; i < c->held_n; i++)
-        if (c->held[i].blocker)
-            session_unref(c->held[i].blocker);
+        if (c->held[i].blocker) session_unref(c->held[i].blocker);
     free(c->rbuf);
     free(c->held_buf);
     free(c->held);
@@ -454,16 +433,14 @@ int client_send_held_after(struct client *c, const void *p, size_t n, struct ses
         while (cap < c->held_len + n)
             cap *= 2;
         uint8_t *b = realloc(c->held_buf, cap);
-        if (!b)
-            goto out;
+        if (!b) goto out;
         c->held_buf = b;
         c->held_cap = cap;
     }
     if (c->held_n == c->held_cap_n) {
         uint32_t cap = c->held_cap_n ? c->held_cap_n * 2 : 8;
         struct held_ack *v = realloc(c->held, cap * sizeof(*v));
-        if (!v)
-            goto out;
+        if (!v) goto out;
         c->held = v;
         c->held_cap_n = cap;
     }
@@ -478,19 +455,16 @@ int client_send_held_after(struct client *c, const void *p, size_t n, struct ses
     worker_want_release(w, c);
     rc = SL_OK;
 out:
-    if (blocker)
-        session_unref(blocker);
+    if (blocker) session_unref(blocker);
     return rc;
 }
 
 /* May this held ack go? Drops the blocker reference once it may. */
 static bool held_ready(struct held_ack *h, uint64_t durable, uint64_t now_ms)
 {
-    if (h->ticket > durable)
-        return false;
+    if (h->ticket > durable) return false;
     if (h->blocker) {
-        if (session_congested(h->blocker, now_ms) &&
-            now_ms < h->since_ms + HELD_ACK_MAX_WAIT_MS)
+        if (session_congested(h->blocker, now_ms) && now_ms < h->since_ms + HELD_ACK_MAX_WAIT_MS)
             return false;
         session_unref(h->blocker);
         h->blocker = NULL;
@@ -503,8 +477,7 @@ void client_release_held(struct client *c, uint64_t durable)
     uint32_t k = 0;
     while (k < c->held_n && held_ready(&c->held[k], durable, c->w->now_ms))
         k++;
-    if (k == 0)
-        return;
+    if (k == 0) return;
     size_t bytes = c->held[k - 1].end;
     if (client_send(c, c->held_buf, bytes) != SL_OK) {
         client_close(c, "out of memory");
@@ -528,8 +501,7 @@ void client_release_held(struct client *c, uint64_t durable)
     if (c->awaiting_connack) {
         /* The CONNACK was the first held ack and is out: the session may send. */
         c->awaiting_connack = false;
-        if (c->session)
-            session_resume(c->session);
+        if (c->session) session_resume(c->session);
     }
 }
 
@@ -541,34 +513,27 @@ static ssize_t conn_writev(void *ctx, const struct iovec *iov, int iovcnt)
 
 void client_flush(struct client *c)
 {
-    if (c->conn.fd < 0)
-        return;
+    if (c->conn.fd < 0) return;
     size_t before = c->out.bytes;
     int rc = sl_outq_flush(&c->out, conn_writev, &c->conn);
-    if (c->w)
-        c->w->stats.bytes_sent += before - c->out.bytes;
-    if (c->state == CLIENT_CLOSED)
-        return; /* the final flush from client_close */
+    if (c->w) c->w->stats.bytes_sent += before - c->out.bytes;
+    if (c->state == CLIENT_CLOSED) return; /* the final flush from client_close */
     if (rc == SL_AGAIN) {
         /* A refused client is not read any more: wait for writability only, or
          * level-triggered EPOLLIN would spin on whatever it still sends. */
         uint32_t ev = c->close_after_flush ? EPOLLOUT : EPOLLIN | EPOLLOUT;
-        if (!c->epollout && watch(c, EPOLL_CTL_MOD, ev) == 0)
-            c->epollout = true;
+        if (!c->epollout && watch(c, EPOLL_CTL_MOD, ev) == 0) c->epollout = true;
         return;
     }
     if (rc != SL_OK) {
         client_close(c, "write error");
         return;
     }
-    if (c->epollout && watch(c, EPOLL_CTL_MOD, EPOLLIN) == 0)
-        c->epollout = false;
-    if (c->close_after_flush)
-        client_close(c, "connection refused");
+    if (c->epollout && watch(c, EPOLL_CTL_MOD, EPOLLIN) == 0) c->epollout = false;
+    if (c->close_after_flush) client_close(c, "connection refused");
 }
 
 void client_on_writable(struct client *c)
 {
-    if (c->state != CLIENT_CLOSED)
-        client_flush(c);
+    if (c->state != CLIENT_CLOSED) client_flush(c);
 }

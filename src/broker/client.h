@@ -34,8 +34,8 @@ enum client_state { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_CLOSED };
 
 struct held_ack {
     uint64_t ticket;
-    uint32_t end;             /* offset in held_buf just past this ack */
-    struct session *blocker;  /* back-pressure: wait while it is congested (a reference) */
+    uint32_t end;            /* offset in held_buf just past this ack */
+    struct session *blocker; /* back-pressure: wait while it is congested (a reference) */
     uint64_t since_ms;
 };
 
@@ -48,11 +48,11 @@ struct client {
     struct worker *w;
     struct session *session;
     enum client_state state;
-    uint8_t version;    /* protocol level from CONNECT */
-    uint8_t listener;   /* index into the configured listeners */
-    bool disconnected;  /* DISCONNECT received: no will */
+    uint8_t version;   /* protocol level from CONNECT */
+    uint8_t listener;  /* index into the configured listeners */
+    bool disconnected; /* DISCONNECT received: no will */
     bool close_after_flush;
-    bool epollout;      /* EPOLLOUT armed after a partial write */
+    bool epollout; /* EPOLLOUT armed after a partial write */
     bool on_flush_list;
     bool on_held_list;
     bool awaiting_connack; /* CONNACK held: nothing else may be sent before it */

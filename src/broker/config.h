@@ -16,12 +16,12 @@
 /* log_dest bits */
 #define SL_LOG_DEST_STDERR 0x1u
 #define SL_LOG_DEST_STDOUT 0x2u
-#define SL_LOG_DEST_FILE 0x4u
+#define SL_LOG_DEST_FILE   0x4u
 #define SL_LOG_DEST_SYSLOG 0x8u
 
 struct sl_listener_conf {
-    char *bind_address; /* NULL: all addresses (0.0.0.0) */
-    uint16_t port;      /* 0: pick a free port (tests); logged at start */
+    char *bind_address;  /* NULL: all addresses (0.0.0.0) */
+    uint16_t port;       /* 0: pick a free port (tests); logged at start */
     int max_connections; /* -1: unlimited */
 };
 
@@ -29,20 +29,20 @@ struct sl_config {
     struct sl_listener_conf *listeners; /* owned */
     size_t nlisteners;
 
-    bool allow_anonymous;          /* default true (no auth providers yet) */
+    bool allow_anonymous;            /* default true (no auth providers yet) */
     bool allow_zero_length_clientid; /* default true */
-    char *auto_id_prefix;          /* default "auto-" */
-    uint32_t max_inflight_messages; /* default 20; 0 = no limit (capped at 65535) */
-    uint32_t max_queued_messages;   /* default 1000; 0 = no limit */
-    uint64_t max_queued_bytes;      /* default 0 = no limit */
-    bool queue_qos0_messages;       /* default false */
-    uint32_t max_packet_size;       /* default 0 = protocol maximum */
-    uint16_t max_keepalive;         /* default 65535 */
-    bool retain_available;          /* default true */
-    uint32_t connect_timeout;       /* seconds to complete CONNECT; default 10 */
-    int threads;                    /* default 0 = online CPUs */
-    bool set_tcp_nodelay;           /* default false */
-    bool connection_messages;       /* default true: log connects/disconnects */
+    char *auto_id_prefix;            /* default "auto-" */
+    uint32_t max_inflight_messages;  /* default 20; 0 = no limit (capped at 65535) */
+    uint32_t max_queued_messages;    /* default 1000; 0 = no limit */
+    uint64_t max_queued_bytes;       /* default 0 = no limit */
+    bool queue_qos0_messages;        /* default false */
+    uint32_t max_packet_size;        /* default 0 = protocol maximum */
+    uint16_t max_keepalive;          /* default 65535 */
+    bool retain_available;           /* default true */
+    uint32_t connect_timeout;        /* seconds to complete CONNECT; default 10 */
+    int threads;                     /* default 0 = online CPUs */
+    bool set_tcp_nodelay;            /* default false */
+    bool connection_messages;        /* default true: log connects/disconnects */
 
     unsigned log_dest;  /* SL_LOG_DEST_* bits; default stderr */
     char *log_file;     /* for SL_LOG_DEST_FILE */
@@ -54,9 +54,9 @@ struct sl_config {
      * sl_config_finish consumes it; nothing else should look at it. */
     struct sl_listener_conf default_listener; /* set by `port`, `bind_address`, and a
                                                * `max_connections` before any `listener` */
-    bool default_listener_used; /* `port` or `bind_address` given: it is started */
-    bool log_dest_seen;         /* the first log_dest replaces the default set */
-    bool log_type_seen;         /* the first log_type replaces the default set */
+    bool default_listener_used;               /* `port` or `bind_address` given: it is started */
+    bool log_dest_seen;                       /* the first log_dest replaces the default set */
+    bool log_type_seen;                       /* the first log_type replaces the default set */
 };
 
 /* Fills defaults. No listener yet: sl_config_finish adds 127.0.0.1:1883 if none. */

@@ -6,8 +6,8 @@
  * [MQTT-3.1.4-1]); protocol level (CONNACK 1 [MQTT-3.1.2-2]); client identifier
  * (CONNACK 2 [MQTT-3.1.3-8] [MQTT-3.1.3-9]); keepalive against max_keepalive
  * (CONNACK 2, as Mosquitto does for clients before 5.0); authentication
- * (CONNACK 5); no memory for the session (CONNACK 3). Then the session: a connected client with the same id is taken
- * over [MQTT-3.1.4-2]; clean session discards the old state [MQTT-3.1.2-6],
+ * (CONNACK 5); no memory for the session (CONNACK 3). Then the session: a connected client with the
+ * same id is taken over [MQTT-3.1.4-2]; clean session discards the old state [MQTT-3.1.2-6],
  * otherwise it resumes [MQTT-3.1.2-4]. The CONNACK is held until the store has
  * the session, and nothing else is sent before it [MQTT-3.2.0-1].
  */
@@ -38,7 +38,7 @@ enum {
     CONNACK5_UNSUPPORTED_VERSION = 0x84,
 };
 
-#define MQTT31_MAX_ID 23 /* MQTT 3.1 limits client ids to 23 characters */
+#define MQTT31_MAX_ID   23  /* MQTT 3.1 limits client ids to 23 characters */
 #define ASSIGNED_ID_MAX 320 /* auto_id_prefix (<= 256, config.c) + 32 hex digits */
 
 /* An id for a client that sent none [MQTT-3.1.3-6], chosen so that its home is
@@ -58,15 +58,13 @@ static size_t assign_id(struct worker *w, char *out, size_t outlen)
         int n = snprintf(out, outlen, "%s", prefix);
         for (size_t i = 0; i < sizeof(rnd) && (size_t)n + 2 < outlen; i++)
             n += snprintf(out + n, outlen - (size_t)n, "%02x", rnd[i]);
-        if (server_home_of(w->srv, (const uint8_t *)out, (size_t)n) == w->idx)
-            return (size_t)n;
+        if (server_home_of(w->srv, (const uint8_t *)out, (size_t)n) == w->idx) return (size_t)n;
     }
 }
 
 static bool keepalive_allowed(const struct sl_config *cfg, uint16_t ka)
 {
-    if (cfg->max_keepalive == 65535)
-        return true;
+    if (cfg->max_keepalive == 65535) return true;
     return ka != 0 && ka <= cfg->max_keepalive;
 }
 
@@ -88,8 +86,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
         c->version = SL_MQTT_311;
         return refuse(c, CONNACK_BAD_VERSION, "unsupported protocol level");
     }
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     c->version = cn.version;
     if (cn.version == SL_MQTT_5)
         return refuse(c, CONNACK5_UNSUPPORTED_VERSION, "MQTT 5.0 is not supported yet");
@@ -123,8 +120,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
     if (cn.will) {
         will = sl_msg_new(cn.will_topic.ptr, cn.will_topic.len, cn.will_payload.ptr,
                           cn.will_payload.len, cn.will_qos, cn.will_retain);
-        if (!will)
-            return SL_ENOMEM;
+        if (!will) return SL_ENOMEM;
     }
 
     /* Takeover: the old connection closes first (its will is published, since
@@ -162,8 +158,8 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
 
     if (cfg->connection_messages)
         sl_notice("New client connected from %s as %.*s (p%u, c%u, k%u, w%d).", c->peer,
-                  (int)s->id_len, s->id, cn.version, cn.clean_start ? 1u : 0u,
-                  cn.keepalive, w->idx);
+                  (int)s->id_len, s->id, cn.version, cn.clean_start ? 1u : 0u, cn.keepalive,
+                  w->idx);
     /* [MQTT-3.2.2-1] [MQTT-3.2.2-2]: session present only when resumed. */
     return send_connack(c, present, CONNACK_ACCEPTED);
 }

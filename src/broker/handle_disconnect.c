@@ -9,8 +9,7 @@ int handle_disconnect(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_disconnect d;
     int rc = sl_decode_disconnect(body, len, c->version, &d);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     c->disconnected = true;
     client_close(c, "disconnected");
     return SL_OK;

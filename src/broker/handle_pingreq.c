@@ -7,7 +7,6 @@
 
 int handle_pingreq(struct client *c, const uint8_t *body, size_t len)
 {
-    if (len != 0)
-        return SL_EMALFORMED;
+    if (len != 0) return SL_EMALFORMED;
     return send_pingresp(c);
 }

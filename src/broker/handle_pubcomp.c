@@ -9,8 +9,7 @@ int handle_pubcomp(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_ack a;
     int rc = sl_decode_ack(body, len, c->version, &a);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     session_on_pubcomp(c->session, a.packet_id);
     return SL_OK;
 }

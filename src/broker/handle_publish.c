@@ -27,8 +27,7 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
 {
     struct sl_publish p;
     int rc = sl_decode_publish(body, len, flags, c->version, &p);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     if (p.retain && !c->w->srv->cfg->retain_available) {
         /* MQTT 3.1.1 has no way to refuse a retained message but closing. */
         sl_notice("client %s sent a retained message but retain_available is false",
@@ -42,23 +41,19 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
     if (p.qos == 2) {
         bool dup;
         rc = session_qos2_in_mark(c->session, p.packet_id, &dup);
-        if (rc != SL_OK)
-            return rc;
+        if (rc != SL_OK) return rc;
         deliver = !dup;
     }
     if (deliver) {
-        struct sl_msg *m = sl_msg_new(p.topic.ptr, p.topic.len, p.payload.ptr, p.payload.len,
-                                      p.qos, p.retain);
-        if (!m)
-            return SL_ENOMEM;
+        struct sl_msg *m =
+            sl_msg_new(p.topic.ptr, p.topic.len, p.payload.ptr, p.payload.len, p.qos, p.retain);
+        if (!m) return SL_ENOMEM;
         blocker = route_publish(c->w, m);
         sl_msg_unref(m);
     }
     /* A congested subscriber holds this ack back: a publisher with an inflight
      * window slows to the subscriber's pace instead of overflowing its queue. */
-    if (p.qos == 1)
-        return send_ack_after(c, SL_PT_PUBACK, p.packet_id, blocker);
-    if (p.qos == 2)
-        return send_ack_after(c, SL_PT_PUBREC, p.packet_id, blocker);
+    if (p.qos == 1) return send_ack_after(c, SL_PT_PUBACK, p.packet_id, blocker);
+    if (p.qos == 2) return send_ack_after(c, SL_PT_PUBREC, p.packet_id, blocker);
     return SL_OK;
 }

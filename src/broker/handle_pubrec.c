@@ -13,8 +13,7 @@ int handle_pubrec(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_ack a;
     int rc = sl_decode_ack(body, len, c->version, &a);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     session_on_pubrec(c->session, a.packet_id);
     return send_ack(c, SL_PT_PUBREL, a.packet_id);
 }

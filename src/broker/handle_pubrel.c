@@ -13,8 +13,7 @@ int handle_pubrel(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_ack a;
     int rc = sl_decode_ack(body, len, c->version, &a);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     session_qos2_in_clear(c->session, a.packet_id);
     return send_ack(c, SL_PT_PUBCOMP, a.packet_id);
 }

@@ -20,7 +20,7 @@
 #include "proto/topic.h"
 
 #define SUBACK_FAILURE 0x80
-#define MAX_QOS 2
+#define MAX_QOS        2
 
 struct retained_ctx {
     struct session *s;
@@ -40,13 +40,11 @@ int handle_subscribe(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_subscribe sub;
     int rc = sl_decode_subscribe(body, len, c->version, &sub);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
 
     uint8_t stackcodes[64];
     uint8_t *codes = sub.count <= sizeof(stackcodes) ? stackcodes : malloc(sub.count);
-    if (!codes)
-        return SL_ENOMEM;
+    if (!codes) return SL_ENOMEM;
 
     struct sl_sub_iter it;
     struct sl_bytes f;
@@ -62,25 +60,20 @@ int handle_subscribe(struct client *c, const uint8_t *body, size_t len)
             goto out;
         }
         uint8_t qos = opts & 0x03;
-        if (qos > MAX_QOS)
-            qos = MAX_QOS;
-        codes[i++] = session_subscribe(c->session, f.ptr, f.len, qos) == SL_OK
-                         ? qos
-                         : SUBACK_FAILURE;
+        if (qos > MAX_QOS) qos = MAX_QOS;
+        codes[i++] =
+            session_subscribe(c->session, f.ptr, f.len, qos) == SL_OK ? qos : SUBACK_FAILURE;
     }
     rc = send_suback(c, sub.packet_id, codes, i);
-    if (rc != SL_OK)
-        goto out;
+    if (rc != SL_OK) goto out;
 
     sl_sub_iter_init(&it, sub.list, true);
     for (i = 0; sl_sub_iter_next(&it, &f, &opts); i++) {
-        if (codes[i] == SUBACK_FAILURE)
-            continue;
+        if (codes[i] == SUBACK_FAILURE) continue;
         struct retained_ctx ctx = {c->session, codes[i]};
         retain_match(&c->w->srv->retained, f.ptr, f.len, send_retained, &ctx);
     }
 out:
-    if (codes != stackcodes)
-        free(codes);
+    if (codes != stackcodes) free(codes);
     return rc;
 }

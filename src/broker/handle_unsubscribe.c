@@ -12,8 +12,7 @@ int handle_unsubscribe(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_unsubscribe u;
     int rc = sl_decode_unsubscribe(body, len, c->version, &u);
-    if (rc != SL_OK)
-        return rc;
+    if (rc != SL_OK) return rc;
     struct sl_sub_iter it;
     struct sl_bytes f;
     uint8_t opts;

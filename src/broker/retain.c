@@ -20,8 +20,7 @@ int retain_init(struct retain_store *r)
 {
     memset(r, 0, sizeof(*r));
     r->root = trie_root_new();
-    if (!r->root)
-        return SL_ENOMEM;
+    if (!r->root) return SL_ENOMEM;
     if (sl_rwlock_init(&r->lock) != 0) {
         free(r->root);
         r->root = NULL;
@@ -57,8 +56,7 @@ int retain_set(struct retain_store *r, struct sl_msg *m)
             goto out;
         }
         n = k;
-        if (off + l >= len)
-            break;
+        if (off + l >= len) break;
         off += l + 1;
     }
     if (n->value) {
@@ -67,8 +65,7 @@ int retain_set(struct retain_store *r, struct sl_msg *m)
         r->count--;
     }
     if (remove) {
-        if (n->nkids == 0)
-            trie_prune(n);
+        if (n->nkids == 0) trie_prune(n);
     } else {
         n->value = sl_msg_ref(m);
         r->count++;
@@ -93,8 +90,7 @@ static bool push(struct stack *s, const struct trie_node *n, size_t off)
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         struct walk *v = realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return false;
+        if (!v) return false;
         s->v = v;
         s->cap = cap;
     }
@@ -106,8 +102,7 @@ static bool push(struct stack *s, const struct trie_node *n, size_t off)
 
 static size_t emit(const struct trie_node *n, void (*found)(void *, struct sl_msg *), void *arg)
 {
-    if (!n->value)
-        return 0;
+    if (!n->value) return 0;
     found(arg, sl_msg_ref(n->value));
     return 1;
 }
@@ -126,8 +121,7 @@ size_t retain_match(struct retain_store *r, const uint8_t *f, size_t len,
         if (w.off == SIZE_MAX) { /* inside a '#': everything below */
             hits += emit(n, found, arg);
             for (uint32_t i = 0; i < n->kcap; i++)
-                if (n->kids[i])
-                    push(&st, n->kids[i], SIZE_MAX);
+                if (n->kids[i]) push(&st, n->kids[i], SIZE_MAX);
             continue;
         }
         size_t off = w.off;
@@ -136,8 +130,7 @@ size_t retain_match(struct retain_store *r, const uint8_t *f, size_t len,
         bool root_level = off == 0;
         if (l == 1 && f[off] == '#') {
             /* '#' matches the parent level too [MQTT-4.7.1-2] */
-            if (!root_level)
-                hits += emit(n, found, arg);
+            if (!root_level) hits += emit(n, found, arg);
             for (uint32_t i = 0; i < n->kcap; i++) {
                 const struct trie_node *k = n->kids[i];
                 if (k && !(root_level && k->level_len && k->level[0] == '$')) /* [MQTT-4.7.2-1] */
@@ -146,8 +139,7 @@ size_t retain_match(struct retain_store *r, const uint8_t *f, size_t len,
         } else if (l == 1 && f[off] == '+') {
             for (uint32_t i = 0; i < n->kcap; i++) {
                 const struct trie_node *k = n->kids[i];
-                if (!k || (root_level && k->level_len && k->level[0] == '$'))
-                    continue;
+                if (!k || (root_level && k->level_len && k->level[0] == '$')) continue;
                 if (last)
                     hits += emit(k, found, arg);
                 else

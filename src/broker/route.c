@@ -20,13 +20,11 @@ static void collect(void *arg, const struct topic_match *m)
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
         struct topic_match *nv = realloc(v->v, cap * sizeof(*nv));
-        if (!nv)
-            return; /* out of memory: this subscriber misses the message */
+        if (!nv) return; /* out of memory: this subscriber misses the message */
         v->v = nv;
         v->cap = cap;
     }
-    if (m->session->home != w)
-        session_ref(m->session);
+    if (m->session->home != w) session_ref(m->session);
     v->v[v->n++] = *m;
 }
 
@@ -40,25 +38,21 @@ struct session *route_publish(struct worker *w, struct sl_msg *m)
 {
     struct session *blocker = NULL;
     struct server *srv = w->srv;
-    if (m->retain && srv->cfg->retain_available &&
-        retain_set(&srv->retained, m) != 0)
+    if (m->retain && srv->cfg->retain_available && retain_set(&srv->retained, m) != 0)
         sl_warn("out of memory storing retained message");
 
     struct topic_match_vec *v = &w->matches;
     v->n = 0;
     topic_tree_match(&srv->subs, m->topic, m->topic_len, collect, w);
-    if (v->n > 1)
-        qsort(v->v, v->n, sizeof(*v->v), by_session);
+    if (v->n > 1) qsort(v->v, v->n, sizeof(*v->v), by_session);
 
     for (size_t i = 0; i < v->n;) {
         struct session *s = v->v[i].session;
         uint8_t granted = v->v[i].qos;
         size_t j = i + 1;
         for (; j < v->n && v->v[j].session == s; j++) {
-            if (v->v[j].qos > granted)
-                granted = v->v[j].qos;
-            if (s->home != w)
-                session_unref(s); /* one reference per session is enough */
+            if (v->v[j].qos > granted) granted = v->v[j].qos;
+            if (s->home != w) session_unref(s); /* one reference per session is enough */
         }
         uint8_t qos = m->qos < granted ? m->qos : granted;
         if (qos > 0 && !blocker && session_congested(s, w->now_ms)) {
@@ -69,10 +63,12 @@ struct session *route_publish(struct worker *w, struct sl_msg *m)
         if (s->home == w) {
             session_deliver(s, m, qos, false);
         } else {
-            struct item it = {.kind = ITEM_DELIVER, .qos = qos, .retain = false,
-                              .session = s, .msg = sl_msg_ref(m)};
-            if (qos > 0)
-                session_transit_add(s, 1);
+            struct item it = {.kind = ITEM_DELIVER,
+                              .qos = qos,
+                              .retain = false,
+                              .session = s,
+                              .msg = sl_msg_ref(m)};
+            if (qos > 0) session_transit_add(s, 1);
             worker_post(w, s->home->idx, &it);
         }
         i = j;

@@ -20,24 +20,19 @@ int send_publish(struct client *c, struct sl_msg *m, uint8_t qos, bool retain, b
     size_t head_room = SL_PUBLISH_HEAD_MAX + m->topic_len + 2 + 5;
     size_t room = head_room + (by_ref ? 0 : m->payload_len);
     uint8_t *p = client_reserve(c, room);
-    if (!p)
-        return SL_ENOMEM;
+    if (!p) return SL_ENOMEM;
     uint8_t *start = p;
     p += sl_encode_publish_head(p, qos, retain, dup, remaining, m->topic_len);
     memcpy(p, m->topic, m->topic_len);
     p += m->topic_len;
-    if (qos > 0)
-        p += sl_encode_u16(p, pid);
-    if (c->version == SL_MQTT_5)
-        *p++ = 0; /* empty property block */
+    if (qos > 0) p += sl_encode_u16(p, pid);
+    if (c->version == SL_MQTT_5) *p++ = 0; /* empty property block */
     if (!by_ref) {
-        if (m->payload_len)
-            memcpy(p, m->payload, m->payload_len);
+        if (m->payload_len) memcpy(p, m->payload, m->payload_len);
         p += m->payload_len;
     }
     client_commit(c, (size_t)(p - start));
-    if (by_ref)
-        return client_send_ref(c, m->payload, m->payload_len, sl_msg_ref(m));
+    if (by_ref) return client_send_ref(c, m->payload, m->payload_len, sl_msg_ref(m));
     return SL_OK;
 }
 
@@ -66,8 +61,7 @@ int send_ack(struct client *c, uint8_t type, uint16_t pid)
 {
     uint8_t b[SL_ACK311_SIZE];
     sl_encode_ack311(b, type, pid);
-    if (type == SL_PT_PUBREL)
-        return client_send(c, b, sizeof(b));
+    if (type == SL_PT_PUBREL) return client_send(c, b, sizeof(b));
     return client_send_held(c, b, sizeof(b));
 }
 
@@ -83,12 +77,10 @@ int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n)
     size_t size = sl_encode_suback_size(c->version, n);
     uint8_t stackbuf[256];
     uint8_t *b = size <= sizeof(stackbuf) ? stackbuf : malloc(size);
-    if (!b)
-        return SL_ENOMEM;
+    if (!b) return SL_ENOMEM;
     sl_encode_suback(b, c->version, pid, codes, n);
     int rc = client_send_held(c, b, size);
-    if (b != stackbuf)
-        free(b);
+    if (b != stackbuf) free(b);
     return rc;
 }
 

@@ -23,8 +23,7 @@ int server_home_of(const struct server *srv, const uint8_t *id, size_t len)
 
 static int worker_count(const struct sl_config *cfg)
 {
-    if (cfg->threads > 0)
-        return cfg->threads;
+    if (cfg->threads > 0) return cfg->threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
@@ -45,8 +44,7 @@ static int open_listeners(struct server *srv)
                 return SL_EIO;
             }
             srv->workers[wi].listen_fds[li] = fd;
-            if (wi == 0)
-                port = sl_listener_port(fd);
+            if (wi == 0) port = sl_listener_port(fd);
         }
         srv->ports[li] = port;
         sl_notice("listening on %s:%u", lc->bind_address ? lc->bind_address : "0.0.0.0", port);
@@ -66,8 +64,7 @@ int server_init(struct server *srv, const struct sl_config *cfg)
     srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
     srv->conns = calloc(cfg->nlisteners, sizeof(*srv->conns));
     srv->ports = calloc(cfg->nlisteners, sizeof(*srv->ports));
-    if (!srv->store || !srv->workers || !srv->conns || !srv->ports)
-        return SL_ENOMEM;
+    if (!srv->store || !srv->workers || !srv->conns || !srv->ports) return SL_ENOMEM;
     for (int i = 0; i < srv->nworkers; i++) {
         int rc = worker_init(&srv->workers[i], srv, i);
         if (rc != SL_OK) {
@@ -110,8 +107,7 @@ int server_run(struct server *srv)
               srv->nworkers == 1 ? "" : "s");
     for (;;) {
         int sig;
-        if (sigwait(&set, &sig) != 0)
-            continue;
+        if (sigwait(&set, &sig) != 0) continue;
         if (sig == SIGHUP) {
             /* Reopen the log file (logrotate). Config reload arrives with the
              * features that have reloadable state (passwords, ACLs, certificates). */
@@ -137,10 +133,8 @@ void server_destroy(struct server *srv)
             worker_drain_leftovers(&srv->workers[i]);
         free(srv->workers);
     }
-    if (srv->subs.root)
-        topic_tree_destroy(&srv->subs);
-    if (srv->retained.root)
-        retain_destroy(&srv->retained);
+    if (srv->subs.root) topic_tree_destroy(&srv->subs);
+    if (srv->retained.root) retain_destroy(&srv->retained);
     sl_store_close(srv->store);
     free(srv->conns);
     free(srv->ports);

@@ -32,8 +32,7 @@ static bool table_grow(struct session_table *t)
 {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
     struct session **slots = calloc(cap, sizeof(*slots));
-    if (!slots)
-        return false;
+    if (!slots) return false;
     for (uint32_t i = 0; i < t->cap; i++) {
         struct session *s = t->slots[i];
         while (s) {
@@ -52,12 +51,10 @@ static bool table_grow(struct session_table *t)
 
 struct session *session_find(struct session_table *t, const uint8_t *id, size_t len)
 {
-    if (!t->cap)
-        return NULL;
+    if (!t->cap) return NULL;
     uint32_t h = session_id_hash(id, len);
     for (struct session *s = t->slots[h & (t->cap - 1)]; s; s = s->hnext)
-        if (s->id_hash == h && s->id_len == len && memcmp(s->id, id, len) == 0)
-            return s;
+        if (s->id_hash == h && s->id_len == len && memcmp(s->id, id, len) == 0) return s;
     return NULL;
 }
 
@@ -75,11 +72,9 @@ static void table_remove(struct session_table *t, struct session *s)
 struct session *session_create(struct worker *w, const uint8_t *id, size_t len, bool clean)
 {
     struct session_table *t = &w->sessions;
-    if (t->count >= t->cap / 2 && !table_grow(t))
-        return NULL;
+    if (t->count >= t->cap / 2 && !table_grow(t)) return NULL;
     struct session *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->id = malloc(len + 1);
     if (!s->id) {
         free(s);
@@ -111,8 +106,7 @@ static void session_free(struct session *s)
 
 void session_unref(struct session *s)
 {
-    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
-        session_free(s);
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) session_free(s);
 }
 
 static void publish_len(struct session *s)
@@ -137,8 +131,7 @@ bool session_congested(struct session *s, uint64_t now_ms)
     uint32_t hwm = max ? (max / 2 ? max / 2 : 1) : 1000;
     uint32_t len = atomic_load_explicit(&s->pressure_len, memory_order_relaxed) +
                    atomic_load_explicit(&s->pressure_transit, memory_order_relaxed);
-    if (len < hwm)
-        return false;
+    if (len < hwm) return false;
     if (!atomic_load_explicit(&s->pressure_online, memory_order_relaxed))
         return false; /* offline: waiting would never end; the queue limit applies */
     uint64_t last = atomic_load_explicit(&s->progress_ms, memory_order_relaxed);
@@ -169,8 +162,7 @@ void session_end(struct session *s)
     s->nsubs = 0;
     drop_messages(s);
     table_remove(&s->home->sessions, s);
-    if (s->client)
-        s->client->session = NULL;
+    if (s->client) s->client->session = NULL;
     s->client = NULL;
     s->dead = true;
     atomic_store_explicit(&s->pressure_online, false, memory_order_relaxed);
@@ -194,20 +186,17 @@ int session_subscribe(struct session *s, const uint8_t *filter, size_t len, uint
 {
     struct session_sub *sub = NULL;
     for (uint32_t i = 0; i < s->nsubs; i++)
-        if (s->subs[i].len == len && memcmp(s->subs[i].filter, filter, len) == 0)
-            sub = &s->subs[i];
+        if (s->subs[i].len == len && memcmp(s->subs[i].filter, filter, len) == 0) sub = &s->subs[i];
     if (!sub) {
         if (s->nsubs == s->subs_cap) {
             uint32_t cap = s->subs_cap ? s->subs_cap * 2 : 4;
             struct session_sub *v = realloc(s->subs, cap * sizeof(*v));
-            if (!v)
-                return SL_ENOMEM;
+            if (!v) return SL_ENOMEM;
             s->subs = v;
             s->subs_cap = cap;
         }
         uint8_t *copy = malloc(len ? len : 1);
-        if (!copy)
-            return SL_ENOMEM;
+        if (!copy) return SL_ENOMEM;
         memcpy(copy, filter, len);
         bool replaced;
         if (topic_tree_add(&s->home->srv->subs, filter, len, s, qos, &replaced) != SL_OK) {
@@ -251,8 +240,7 @@ static uint32_t window(const struct session *s)
 static bool pid_in_use(const struct session *s, uint16_t pid)
 {
     for (uint32_t i = 0; i < s->infl_n; i++)
-        if (s->infl[i].pid == pid)
-            return true;
+        if (s->infl[i].pid == pid) return true;
     return false;
 }
 
@@ -277,8 +265,7 @@ static int send_inflight(struct session *s, struct sl_msg *m, uint8_t qos, bool 
     if (s->infl_n == s->infl_cap) {
         uint32_t cap = s->infl_cap ? s->infl_cap * 2 : 8;
         struct inflight *v = realloc(s->infl, cap * sizeof(*v));
-        if (!v)
-            return SL_ENOMEM;
+        if (!v) return SL_ENOMEM;
         s->infl = v;
         s->infl_cap = cap;
     }
@@ -302,8 +289,7 @@ static int enqueue(struct session *s, struct sl_msg *m, uint8_t qos, bool retain
     if (s->q_n == s->q_cap) {
         uint32_t cap = s->q_cap ? s->q_cap * 2 : 8;
         struct queued *v = malloc(cap * sizeof(*v));
-        if (!v)
-            return SL_ENOMEM;
+        if (!v) return SL_ENOMEM;
         for (uint32_t i = 0; i < s->q_n; i++)
             v[i] = s->q[(s->q_head + i) % s->q_cap];
         free(s->q);
@@ -329,8 +315,7 @@ static void dropped(struct session *s, const char *why)
 
 void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool retain)
 {
-    if (s->dead)
-        return;
+    if (s->dead) return;
     if (online(s)) {
         if (qos == 0) {
             if (s->client->out.bytes > QOS0_OUTPUT_LIMIT) {
@@ -343,8 +328,7 @@ void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool reta
             return;
         }
         if (s->q_n == 0 && s->infl_n < window(s)) {
-            if (send_inflight(s, m, qos, retain) != SL_OK)
-                dropped(s, "out of memory");
+            if (send_inflight(s, m, qos, retain) != SL_OK) dropped(s, "out of memory");
             return;
         }
     } else if (qos == 0 && !s->client && !s->home->srv->cfg->queue_qos0_messages) {
@@ -352,8 +336,7 @@ void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool reta
     }
     /* Offline, window full, or waiting for the CONNACK to go out: queue. */
     int rc = enqueue(s, m, qos, retain);
-    if (rc != SL_OK)
-        dropped(s, rc == SL_ETOOBIG ? "queue full" : "out of memory");
+    if (rc != SL_OK) dropped(s, rc == SL_ETOOBIG ? "queue full" : "out of memory");
 }
 
 /* Moves queued messages into the window while it has room. */
@@ -361,8 +344,7 @@ static void pump(struct session *s)
 {
     while (s->q_n && online(s)) {
         struct queued *e = &s->q[s->q_head];
-        if (e->qos > 0 && s->infl_n >= window(s))
-            break;
+        if (e->qos > 0 && s->infl_n >= window(s)) break;
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_n--;
         s->q_bytes -= sl_msg_size(e->msg);
@@ -373,8 +355,7 @@ static void pump(struct session *s)
         } else {
             rc = send_inflight(s, e->msg, e->qos, e->retain);
         }
-        if (rc != SL_OK)
-            dropped(s, "out of memory");
+        if (rc != SL_OK) dropped(s, "out of memory");
         sl_msg_unref(e->msg);
     }
     publish_len(s);
@@ -405,8 +386,7 @@ void session_on_puback(struct session *s, uint16_t pid)
 {
     uint32_t i;
     struct inflight *f = find_inflight(s, pid, &i);
-    if (!f || f->qos != 1)
-        return;
+    if (!f || f->qos != 1) return;
     progress(s);
     remove_inflight(s, i);
     pump(s);
@@ -416,8 +396,7 @@ bool session_on_pubrec(struct session *s, uint16_t pid)
 {
     uint32_t i;
     struct inflight *f = find_inflight(s, pid, &i);
-    if (!f || f->qos != 2)
-        return false;
+    if (!f || f->qos != 2) return false;
     progress(s);
     if (f->state == INFL_PUBLISHED) {
         /* The subscriber owns the message now; only the id remains [MQTT-4.3.3-1]. */
@@ -432,8 +411,7 @@ void session_on_pubcomp(struct session *s, uint16_t pid)
 {
     uint32_t i;
     struct inflight *f = find_inflight(s, pid, &i);
-    if (!f || f->qos != 2 || f->state != INFL_RELEASED)
-        return;
+    if (!f || f->qos != 2 || f->state != INFL_RELEASED) return;
     progress(s);
     remove_inflight(s, i);
     pump(s);
@@ -441,8 +419,7 @@ void session_on_pubcomp(struct session *s, uint16_t pid)
 
 void session_resume(struct session *s)
 {
-    if (!online(s))
-        return;
+    if (!online(s)) return;
     for (uint32_t i = 0; i < s->infl_n; i++) {
         struct inflight *f = &s->infl[i];
         if (f->state == INFL_PUBLISHED)
@@ -461,8 +438,7 @@ int session_qos2_in_mark(struct session *s, uint16_t pid, bool *was_set)
 {
     if (!s->qos2_in) {
         s->qos2_in = calloc(1, QOS2_BITMAP_BYTES);
-        if (!s->qos2_in)
-            return SL_ENOMEM;
+        if (!s->qos2_in) return SL_ENOMEM;
     }
     uint8_t bit = (uint8_t)(1u << (pid & 7));
     *was_set = (s->qos2_in[pid >> 3] & bit) != 0;
@@ -472,6 +448,5 @@ int session_qos2_in_mark(struct session *s, uint16_t pid, bool *was_set)
 
 void session_qos2_in_clear(struct session *s, uint16_t pid)
 {
-    if (s->qos2_in)
-        s->qos2_in[pid >> 3] &= (uint8_t)~(1u << (pid & 7));
+    if (s->qos2_in) s->qos2_in[pid >> 3] &= (uint8_t) ~(1u << (pid & 7));
 }

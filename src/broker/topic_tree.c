@@ -26,8 +26,7 @@ int topic_tree_init(struct topic_tree *t)
 {
     memset(t, 0, sizeof(*t));
     t->root = trie_root_new();
-    if (!t->root)
-        return SL_ENOMEM;
+    if (!t->root) return SL_ENOMEM;
     if (sl_rwlock_init(&t->lock) != 0) {
         free(t->root);
         return SL_ENOMEM;
@@ -49,8 +48,8 @@ void topic_tree_destroy(struct topic_tree *t)
     t->root = NULL;
 }
 
-int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len,
-                   struct session *s, uint8_t qos, bool *replaced)
+int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len, struct session *s,
+                   uint8_t qos, bool *replaced)
 {
     int rc = SL_ENOMEM;
     *replaced = false;
@@ -64,8 +63,7 @@ int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len,
             goto out;
         }
         n = k;
-        if (off + l >= len)
-            break;
+        if (off + l >= len) break;
         off += l + 1; /* off == len: a trailing '/' makes one more, empty level */
     }
     struct subs *ss = n->value;
@@ -115,21 +113,18 @@ static struct trie_node *find_node(struct trie_node *n, const uint8_t *f, size_t
     for (size_t off = 0;;) {
         size_t l = trie_level_len(f + off, len - off);
         n = trie_child(n, f + off, l);
-        if (!n || off + l >= len)
-            return n;
+        if (!n || off + l >= len) return n;
         off += l + 1;
     }
 }
 
-bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len,
-                       struct session *s)
+bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len, struct session *s)
 {
     bool found = false;
     pthread_rwlock_wrlock(&t->lock);
     struct trie_node *n = find_node(t->root, filter, len);
     struct subs *ss = n ? n->value : NULL;
-    if (!ss)
-        goto out;
+    if (!ss) goto out;
     for (uint32_t i = 0; i < ss->n; i++) {
         if (ss->v[i].session == s) {
             /* Order within a node does not matter: swap-remove. */
@@ -153,8 +148,7 @@ static void visit_all(const struct trie_node *n,
                       void (*visit)(void *arg, const struct topic_match *m), void *arg)
 {
     const struct subs *ss = n ? n->value : NULL;
-    if (!ss)
-        return;
+    if (!ss) return;
     for (uint32_t i = 0; i < ss->n; i++)
         visit(arg, &ss->v[i]);
 }
@@ -172,11 +166,9 @@ static void frontier_push(struct frontier *f, const struct trie_node *n)
     if (f->n == f->cap) {
         size_t cap = f->cap * 2;
         const struct trie_node **v = malloc(cap * sizeof(*v));
-        if (!v)
-            return; /* out of memory: fewer matches, never a crash */
+        if (!v) return; /* out of memory: fewer matches, never a crash */
         memcpy(v, f->v, f->n * sizeof(*v));
-        if (f->heap)
-            free(f->v);
+        if (f->heap) free(f->v);
         f->v = v;
         f->cap = cap;
         f->heap = true;
@@ -195,7 +187,7 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
 
     pthread_rwlock_rdlock(&t->lock);
     frontier_push(cur, t->root);
-    for (size_t off = 0;; ) {
+    for (size_t off = 0;;) {
         size_t l = trie_level_len(topic + off, len - off);
         next->n = 0;
         for (size_t i = 0; i < cur->n; i++) {
@@ -203,18 +195,15 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
             if (!(off == 0 && dollar)) { /* [MQTT-4.7.2-1] */
                 visit_all(trie_child(n, &hash, 1), visit, arg);
                 const struct trie_node *p = trie_child(n, &plus, 1);
-                if (p)
-                    frontier_push(next, p);
+                if (p) frontier_push(next, p);
             }
             const struct trie_node *exact = trie_child(n, topic + off, l);
-            if (exact)
-                frontier_push(next, exact);
+            if (exact) frontier_push(next, exact);
         }
         struct frontier *tmp = cur;
         cur = next;
         next = tmp;
-        if (cur->n == 0 || off + l >= len)
-            break;
+        if (cur->n == 0 || off + l >= len) break;
         off += l + 1; /* off == len here means a trailing '/': one empty level */
     }
     /* Every level consumed: the nodes reached match, and so do their '#'
@@ -224,8 +213,6 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
         visit_all(trie_child(cur->v[i], &hash, 1), visit, arg);
     }
     pthread_rwlock_unlock(&t->lock);
-    if (fa.heap)
-        free(fa.v);
-    if (fb.heap)
-        free(fb.v);
+    if (fa.heap) free(fa.v);
+    if (fb.heap) free(fb.v);
 }

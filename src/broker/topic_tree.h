@@ -40,12 +40,11 @@ void topic_tree_destroy(struct topic_tree *t);
 
 /* Adds or replaces (*replaced = true) session's subscription to a valid filter.
  * SL_OK or SL_ENOMEM. */
-int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len,
-                   struct session *s, uint8_t qos, bool *replaced);
+int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len, struct session *s,
+                   uint8_t qos, bool *replaced);
 
 /* Removes it; false when there was none. */
-bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len,
-                       struct session *s);
+bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len, struct session *s);
 
 /* Calls visit(arg, match) for every subscription matching the topic name, under
  * the read lock: visit must only record the match (it may take a reference on

@@ -23,16 +23,13 @@ static bool node_is(const struct trie_node *k, uint32_t h, const uint8_t *level,
 
 struct trie_node *trie_child(const struct trie_node *n, const uint8_t *level, size_t len)
 {
-    if (n->nkids == 0)
-        return NULL;
+    if (n->nkids == 0) return NULL;
     uint32_t h = level_hash(level, len);
     uint32_t mask = n->kcap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         struct trie_node *k = n->kids[i];
-        if (!k)
-            return NULL;
-        if (node_is(k, h, level, len))
-            return k;
+        if (!k) return NULL;
+        if (node_is(k, h, level, len)) return k;
     }
 }
 
@@ -49,11 +46,9 @@ static bool grow(struct trie_node *n)
 {
     uint32_t cap = n->kcap ? n->kcap * 2 : 4;
     struct trie_node **tab = calloc(cap, sizeof(*tab));
-    if (!tab)
-        return false;
+    if (!tab) return false;
     for (uint32_t i = 0; i < n->kcap; i++)
-        if (n->kids[i])
-            table_insert(tab, cap, n->kids[i]);
+        if (n->kids[i]) table_insert(tab, cap, n->kids[i]);
     free(n->kids);
     n->kids = tab;
     n->kcap = cap;
@@ -63,13 +58,10 @@ static bool grow(struct trie_node *n)
 struct trie_node *trie_child_make(struct trie_node *n, const uint8_t *level, size_t len)
 {
     struct trie_node *k = trie_child(n, level, len);
-    if (k)
-        return k;
-    if ((n->nkids + 1) * 4 > n->kcap * 3 && !grow(n))
-        return NULL;
+    if (k) return k;
+    if ((n->nkids + 1) * 4 > n->kcap * 3 && !grow(n)) return NULL;
     k = calloc(1, sizeof(*k) + len + 1);
-    if (!k)
-        return NULL;
+    if (!k) return NULL;
     k->parent = n;
     k->hash = level_hash(level, len);
     k->level_len = (uint16_t)len;
@@ -118,8 +110,7 @@ void trie_prune(struct trie_node *n)
 
 void trie_free(struct trie_node *root, void (*free_value)(void *))
 {
-    if (!root)
-        return;
+    if (!root) return;
     /* Post-order without recursion: descend to a leaf, free it, climb. */
     struct trie_node *n = root;
     while (n) {
@@ -133,8 +124,7 @@ void trie_free(struct trie_node *root, void (*free_value)(void *))
             continue;
         }
         struct trie_node *p = (n == root) ? NULL : n->parent;
-        if (n->value && free_value)
-            free_value(n->value);
+        if (n->value && free_value) free_value(n->value);
         free(n->kids);
         free(n);
         n = p;

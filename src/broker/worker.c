@@ -19,11 +19,11 @@
 #include "store/store.h"
 
 /* epoll data for non-client fds; client pointers are never this small. */
-#define TAG_INBOX 1u
+#define TAG_INBOX         1u
 #define TAG_LISTENER_BASE 16u
-#define MAX_EVENTS 256
+#define MAX_EVENTS        256
 #define ACCEPTS_PER_EVENT 64
-#define TICK_MS 100
+#define TICK_MS           100
 
 uint64_t worker_clock_ms(void)
 {
@@ -44,16 +44,13 @@ int worker_init(struct worker *w, struct server *srv, int idx)
     w->scratch = malloc(WORKER_SCRATCH_SIZE);
     w->outbox = calloc((size_t)srv->nworkers, sizeof(*w->outbox));
     w->listen_fds = calloc(srv->cfg->nlisteners, sizeof(int));
-    if (!w->scratch || !w->outbox || !w->listen_fds)
-        return SL_ENOMEM;
+    if (!w->scratch || !w->outbox || !w->listen_fds) return SL_ENOMEM;
     for (size_t i = 0; i < srv->cfg->nlisteners; i++)
         w->listen_fds[i] = -1;
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (w->epfd < 0 || sl_inbox_init(&w->inbox) != SL_OK)
-        return SL_EIO;
+    if (w->epfd < 0 || sl_inbox_init(&w->inbox) != SL_OK) return SL_EIO;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_INBOX};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->inbox.efd, &ev) < 0)
-        return SL_EIO;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->inbox.efd, &ev) < 0) return SL_EIO;
     return SL_OK;
 }
 
@@ -62,8 +59,7 @@ static int watch_listeners(struct worker *w)
 {
     for (size_t i = 0; i < w->srv->cfg->nlisteners; i++) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTENER_BASE + i};
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fds[i], &ev) < 0)
-            return SL_EIO;
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fds[i], &ev) < 0) return SL_EIO;
     }
     return SL_OK;
 }
@@ -94,8 +90,7 @@ void worker_post(struct worker *w, int dst, const struct item *it)
         if (!b) {
             /* Cannot queue: drop the delivery, release its references. */
             if (it->kind == ITEM_DELIVER) {
-                if (it->qos > 0)
-                    session_transit_add(it->session, -1);
+                if (it->qos > 0) session_transit_add(it->session, -1);
                 sl_msg_unref(it->msg);
                 session_unref(it->session);
                 w->stats.msgs_dropped++;
@@ -132,8 +127,7 @@ static void run_item(struct worker *w, struct item *it)
     switch (it->kind) {
     case ITEM_DELIVER:
         session_deliver(it->session, it->msg, it->qos, it->retain);
-        if (it->qos > 0)
-            session_transit_add(it->session, -1);
+        if (it->qos > 0) session_transit_add(it->session, -1);
         sl_msg_unref(it->msg);
         session_unref(it->session);
         break;
@@ -175,8 +169,7 @@ static void accept_on(struct worker *w, size_t li)
             close(fd);
             continue;
         }
-        if (!client_new(w, fd, peer, (uint8_t)li))
-            atomic_fetch_sub(&srv->conns[li], 1);
+        if (!client_new(w, fd, peer, (uint8_t)li)) atomic_fetch_sub(&srv->conns[li], 1);
     }
 }
 
@@ -191,8 +184,7 @@ static void release_held(struct worker *w)
         c->on_held_list = false;
         if (c->state != CLIENT_CLOSED) {
             client_release_held(c, durable);
-            if (c->held_n)
-                worker_want_release(w, c); /* not durable yet: next iteration */
+            if (c->held_n) worker_want_release(w, c); /* not durable yet: next iteration */
         }
         c = next;
     }
@@ -206,8 +198,7 @@ static void flush_clients(struct worker *w)
     while ((c = w->flush_head)) {
         w->flush_head = c->flush_next;
         c->on_flush_list = false;
-        if (c->state != CLIENT_CLOSED)
-            client_flush(c);
+        if (c->state != CLIENT_CLOSED) client_flush(c);
     }
 }
 
@@ -228,14 +219,12 @@ static void end_iteration(struct worker *w)
 {
     for (int round = 0; round < 8; round++) {
         push_outbox(w);
-        if (w->held_head)
-            release_held(w);
+        if (w->held_head) release_held(w);
         flush_clients(w);
         bool more = w->flush_head != NULL;
         for (int i = 0; i < w->srv->nworkers && !more; i++)
             more = w->outbox[i] != NULL;
-        if (!more)
-            break;
+        if (!more) break;
     }
     free_closed(w);
 }
@@ -244,13 +233,10 @@ void worker_run_once(struct worker *w, int max_wait_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
     int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
-    if (w->held_head)
-        timeout = 1; /* acks wait on the store: poll it again soon */
-    if (timeout < 0 || (max_wait_ms >= 0 && timeout > max_wait_ms))
-        timeout = max_wait_ms;
+    if (w->held_head) timeout = 1; /* acks wait on the store: poll it again soon */
+    if (timeout < 0 || (max_wait_ms >= 0 && timeout > max_wait_ms)) timeout = max_wait_ms;
     int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
-    if (n < 0 && errno != EINTR)
-        sl_error("epoll_wait: %s", strerror(errno));
+    if (n < 0 && errno != EINTR) sl_error("epoll_wait: %s", strerror(errno));
     w->now_ms = worker_clock_ms();
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
@@ -262,8 +248,7 @@ void worker_run_once(struct worker *w, int max_wait_ms)
             struct client *c = evs[i].data.ptr;
             if (c->state == CLIENT_CLOSED || c->w != w)
                 continue; /* closed or handed off earlier in this batch */
-            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                client_on_readable(c);
+            if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) client_on_readable(c);
             if ((evs[i].events & EPOLLOUT) && c->state != CLIENT_CLOSED && c->w == w)
                 client_on_writable(c);
         }
@@ -282,8 +267,7 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w)
 {
-    if (watch_listeners(w) != SL_OK)
-        return SL_EIO;
+    if (watch_listeners(w) != SL_OK) return SL_EIO;
     return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? SL_OK : SL_EIO;
 }
 
@@ -309,11 +293,9 @@ void worker_destroy(struct worker *w)
     free(w->scratch);
     free(w->outbox);
     for (size_t i = 0; w->listen_fds && i < w->srv->cfg->nlisteners; i++)
-        if (w->listen_fds[i] >= 0)
-            close(w->listen_fds[i]);
+        if (w->listen_fds[i] >= 0) close(w->listen_fds[i]);
     free(w->listen_fds);
-    if (w->epfd >= 0)
-        close(w->epfd);
+    if (w->epfd >= 0) close(w->epfd);
 }
 
 void worker_drain_leftovers(struct worker *w)

@@ -78,7 +78,7 @@ struct worker {
 
     struct session_table sessions;
 
-    uint8_t *scratch; /* read buffer, SCRATCH_SIZE */
+    uint8_t *scratch;      /* read buffer, SCRATCH_SIZE */
     struct batch **outbox; /* per destination worker */
 
     /* publish routing scratch, reused */

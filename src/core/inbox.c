@@ -17,8 +17,7 @@ int sl_inbox_init(struct sl_inbox *ib)
 
 void sl_inbox_destroy(struct sl_inbox *ib)
 {
-    if (ib->efd >= 0)
-        close(ib->efd);
+    if (ib->efd >= 0) close(ib->efd);
     ib->efd = -1;
 }
 
@@ -37,8 +36,7 @@ void sl_inbox_push(struct sl_inbox *ib, struct sl_inbox_node *node)
         node->next = old;
     } while (!atomic_compare_exchange_weak_explicit(&ib->head, &old, node, memory_order_release,
                                                     memory_order_relaxed));
-    if (old == NULL)
-        sl_inbox_wake(ib);
+    if (old == NULL) sl_inbox_wake(ib);
 }
 
 struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib)

@@ -21,8 +21,7 @@ struct sl_outseg {
 
 static void seg_free(struct sl_outseg *s)
 {
-    if (s->release)
-        s->release(s->owner);
+    if (s->release) s->release(s->owner);
     free(s);
 }
 
@@ -39,12 +38,10 @@ static void link_tail(struct sl_outq *q, struct sl_outseg *s)
 uint8_t *sl_outq_reserve(struct sl_outq *q, size_t n)
 {
     struct sl_outseg *t = q->tail;
-    if (t && t->cap && t->cap - t->len >= n)
-        return t->data + t->len;
+    if (t && t->cap && t->cap - t->len >= n) return t->data + t->len;
     size_t cap = n > SL_OUTQ_SEG_SIZE ? n : SL_OUTQ_SEG_SIZE;
     struct sl_outseg *s = malloc(sizeof(*s) + cap);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     memset(s, 0, sizeof(*s));
     s->cap = cap;
     link_tail(q, s);
@@ -60,8 +57,7 @@ void sl_outq_commit(struct sl_outq *q, size_t n)
 int sl_outq_append(struct sl_outq *q, const void *p, size_t n)
 {
     uint8_t *dst = sl_outq_reserve(q, n);
-    if (!dst)
-        return SL_ENOMEM;
+    if (!dst) return SL_ENOMEM;
     memcpy(dst, p, n);
     sl_outq_commit(q, n);
     return SL_OK;
@@ -93,8 +89,7 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
         struct iovec iov[FLUSH_IOV];
         int n = 0;
         for (struct sl_outseg *s = q->head; s && n < FLUSH_IOV; s = s->next) {
-            if (s->len == s->off)
-                continue;
+            if (s->len == s->off) continue;
             iov[n].iov_base = (void *)((s->cap ? s->data : s->ref) + s->off);
             iov[n].iov_len = s->len - s->off;
             n++;
@@ -104,8 +99,7 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
             want += iov[i].iov_len;
         ssize_t w = n ? writer(ctx, iov, n) : 0;
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return (errno == EAGAIN || errno == EWOULDBLOCK) ? SL_AGAIN : SL_EIO;
         }
         size_t left = (size_t)w;
@@ -121,12 +115,10 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
             }
             left -= avail;
             q->head = s->next;
-            if (!q->head)
-                q->tail = NULL;
+            if (!q->head) q->tail = NULL;
             seg_free(s);
         }
-        if ((size_t)w < want)
-            return SL_AGAIN;
+        if ((size_t)w < want) return SL_AGAIN;
     }
     return SL_OK;
 }

@@ -18,8 +18,7 @@ static void unlink_timer(struct sl_wheel *w, struct sl_timer *t)
         t->prev->next = t->next;
     else
         w->slots[t->expires_tick & SLOT_MASK] = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    if (t->next) t->next->prev = t->prev;
     t->next = t->prev = NULL;
     t->armed = false;
     w->count--;
@@ -27,19 +26,16 @@ static void unlink_timer(struct sl_wheel *w, struct sl_timer *t)
 
 void sl_wheel_add(struct sl_wheel *w, struct sl_timer *t, uint64_t expires_ms)
 {
-    if (t->armed)
-        unlink_timer(w, t);
+    if (t->armed) unlink_timer(w, t);
     /* Round up, and never into a tick already processed: such a timer would wait
      * a whole revolution. */
     uint64_t tick = (expires_ms + w->tick_ms - 1) / w->tick_ms;
-    if (tick <= w->tick)
-        tick = w->tick + 1;
+    if (tick <= w->tick) tick = w->tick + 1;
     t->expires_tick = tick;
     struct sl_timer **head = &w->slots[tick & SLOT_MASK];
     t->prev = NULL;
     t->next = *head;
-    if (*head)
-        (*head)->prev = t;
+    if (*head) (*head)->prev = t;
     *head = t;
     t->armed = true;
     w->count++;
@@ -47,21 +43,18 @@ void sl_wheel_add(struct sl_wheel *w, struct sl_timer *t, uint64_t expires_ms)
 
 void sl_wheel_del(struct sl_wheel *w, struct sl_timer *t)
 {
-    if (t->armed)
-        unlink_timer(w, t);
+    if (t->armed) unlink_timer(w, t);
 }
 
 size_t sl_wheel_advance(struct sl_wheel *w, uint64_t now_ms)
 {
     uint64_t target = now_ms / w->tick_ms;
     size_t fired = 0;
-    if (target <= w->tick)
-        return 0;
+    if (target <= w->tick) return 0;
     /* After a long stall, one pass over every slot is enough: each timer compares
      * its own absolute tick with the target. */
     uint64_t steps = target - w->tick;
-    if (steps > SL_WHEEL_SLOTS)
-        steps = SL_WHEEL_SLOTS;
+    if (steps > SL_WHEEL_SLOTS) steps = SL_WHEEL_SLOTS;
     for (uint64_t i = 1; i <= steps && w->count > 0; i++) {
         uint64_t slot = (target - steps + i) & SLOT_MASK;
         struct sl_timer *t = w->slots[slot];
@@ -85,8 +78,7 @@ size_t sl_wheel_advance(struct sl_wheel *w, uint64_t now_ms)
 
 int sl_wheel_timeout_ms(const struct sl_wheel *w, uint64_t now_ms)
 {
-    if (w->count == 0)
-        return -1;
+    if (w->count == 0) return -1;
     uint64_t next_ms = (w->tick + 1) * w->tick_ms;
     return next_ms > now_ms ? (int)(next_ms - now_ms) : 0;
 }

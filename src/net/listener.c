@@ -32,8 +32,7 @@ int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen
         if (!addr)
             a4->sin_addr.s_addr = htonl(INADDR_ANY);
         else if (inet_pton(AF_INET, addr, &a4->sin_addr) != 1) {
-            snprintf(err, errlen, "invalid IPv4 address '%s' (host names are not resolved)",
-                     addr);
+            snprintf(err, errlen, "invalid IPv4 address '%s' (host names are not resolved)", addr);
             errno = EINVAL;
             return -1;
         }
@@ -62,10 +61,8 @@ uint16_t sl_listener_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return 0;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
@@ -77,8 +74,7 @@ int sl_listener_accept(int lfd, char *peer, unsigned peerlen)
     do {
         fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     char ip[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     if (ss.ss_family == AF_INET6) {

@@ -24,8 +24,7 @@ static ssize_t tcp_writev(struct sl_conn *c, const struct iovec *iov, int iovcnt
 
 static void tcp_close(struct sl_conn *c)
 {
-    if (c->fd >= 0)
-        close(c->fd);
+    if (c->fd >= 0) close(c->fd);
     c->fd = -1;
 }
 

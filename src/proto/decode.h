@@ -92,8 +92,7 @@ struct sl_subscribe {
     struct sl_bytes list; /* raw: (u16 len, filter, u8 options)+ */
     uint32_t count;
 };
-int sl_decode_subscribe(const uint8_t *body, size_t len, uint8_t version,
-                        struct sl_subscribe *out);
+int sl_decode_subscribe(const uint8_t *body, size_t len, uint8_t version, struct sl_subscribe *out);
 
 /* UNSUBSCRIBE: packet id != 0; v5 properties; at least one filter [MQTT-3.10.3-2],
  * each valid UTF-8 and non-empty. Walk with sl_sub_iter (options are 0). */

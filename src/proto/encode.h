@@ -32,8 +32,8 @@ size_t sl_encode_ack311(uint8_t *out, uint8_t type, uint16_t packet_id);
 
 /* SUBACK: one return code per filter, in order [MQTT-3.8.4-6]. (5.0: props empty) */
 size_t sl_encode_suback_size(uint8_t version, size_t ncodes);
-size_t sl_encode_suback(uint8_t *out, uint8_t version, uint16_t packet_id,
-                        const uint8_t *codes, size_t ncodes);
+size_t sl_encode_suback(uint8_t *out, uint8_t version, uint16_t packet_id, const uint8_t *codes,
+                        size_t ncodes);
 
 /* UNSUBACK before 5.0: 4 bytes, b0 02 pid. [MQTT-3.11.2-1] */
 #define SL_UNSUBACK311_SIZE 4
@@ -50,10 +50,10 @@ size_t sl_encode_pingresp(uint8_t *out);
  * props_len bytes; props_len is ignored before 5.0. A total above SL_VARINT_MAX
  * (the packet cannot be encoded) comes back as UINT32_MAX, so a caller's size
  * check rejects it. */
-uint32_t sl_publish_remaining(uint8_t version, size_t topic_len, uint8_t qos,
-                              size_t props_len, size_t payload_len);
-size_t sl_encode_publish_head(uint8_t *out, uint8_t qos, bool retain, bool dup,
-                              uint32_t remaining, uint16_t topic_len);
+uint32_t sl_publish_remaining(uint8_t version, size_t topic_len, uint8_t qos, size_t props_len,
+                              size_t payload_len);
+size_t sl_encode_publish_head(uint8_t *out, uint8_t qos, bool retain, bool dup, uint32_t remaining,
+                              uint16_t topic_len);
 
 /* Big-endian u16 into out[0..2). */
 size_t sl_encode_u16(uint8_t *out, uint16_t v);

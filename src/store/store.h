@@ -44,8 +44,7 @@ struct sl_store *sl_store_memory_open(void);
 
 static inline void sl_store_close(struct sl_store *st)
 {
-    if (st)
-        st->ops->close(st);
+    if (st) st->ops->close(st);
 }
 
 #endif

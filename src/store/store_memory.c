@@ -33,7 +33,6 @@ static const struct sl_store_ops memory_ops = {
 struct sl_store *sl_store_memory_open(void)
 {
     struct sl_store *st = calloc(1, sizeof(*st));
-    if (st)
-        st->ops = &memory_ops;
+    if (st) st->ops = &memory_ops;
     return st;
 }

@@ -40,14 +40,12 @@ static void test_mpsc_order_and_completeness(void)
     while (total < (long)PRODUCERS * PER_PRODUCER) {
         /* Sleep on the eventfd as a worker does: no wake-up may be lost. */
         struct pollfd p = {.fd = inbox.efd, .events = POLLIN};
-        if (poll(&p, 1, 5000) == 0)
-            break; /* a lost wake-up: fail below instead of hanging */
+        if (poll(&p, 1, 5000) == 0) break; /* a lost wake-up: fail below instead of hanging */
         struct sl_inbox_node *n = sl_inbox_take(&inbox);
         while (n) {
             struct node *x = (struct node *)n;
             n = n->next;
-            if (x->seq != next[x->producer])
-                disorder++;
+            if (x->seq != next[x->producer]) disorder++;
             next[x->producer] = x->seq + 1;
             total++;
             free(x);

@@ -52,7 +52,7 @@ static void test_delete_and_rearm(void)
     sl_wheel_add(&w, &a.t, 50);
     sl_wheel_add(&w, &b.t, 50);
     sl_wheel_del(&w, &a.t);
-    sl_wheel_del(&w, &a.t); /* harmless twice */
+    sl_wheel_del(&w, &a.t);      /* harmless twice */
     sl_wheel_add(&w, &b.t, 200); /* re-arm moves it */
     CHECK_EQ_INT(w.count, 1);
     CHECK_EQ_INT(sl_wheel_advance(&w, 100), 0);
@@ -105,8 +105,7 @@ struct rearm {
 static void on_rearm(struct sl_timer *t, uint64_t now)
 {
     struct rearm *r = (struct rearm *)t;
-    if (++r->fired < 3)
-        sl_wheel_add(r->w, t, now + 30);
+    if (++r->fired < 3) sl_wheel_add(r->w, t, now + 30);
 }
 
 static void test_callback_rearms(void)

@@ -38,8 +38,7 @@ static void on_match(void *arg, const struct topic_match *m)
     int i = (int)((char *)m->session - fake_sessions);
     h->n++;
     h->count[i]++;
-    if (m->qos > h->qos[i])
-        h->qos[i] = m->qos;
+    if (m->qos > h->qos[i]) h->qos[i] = m->qos;
 }
 
 static void match(struct topic_tree *t, const char *topic, struct hits *h)
@@ -171,8 +170,7 @@ static void random_name(char *out, bool filter)
     int n = 1 + (int)rnd(4);
     out[0] = 0;
     for (int i = 0; i < n; i++) {
-        if (i)
-            strcat(out, "/");
+        if (i) strcat(out, "/");
         uint32_t r = rnd(filter ? 8 : 5);
         if (filter && r == 5)
             strcat(out, "+");
@@ -213,8 +211,8 @@ static void test_random_against_reference(void)
              * each session has exactly one subscription here. */
             if ((h.count[i] == 1) != want) {
                 if (mismatches++ < 5)
-                    fprintf(stderr, "filter '%s' topic '%s': tree %d, reference %d\n",
-                            filters[i], topic, h.count[i], want);
+                    fprintf(stderr, "filter '%s' topic '%s': tree %d, reference %d\n", filters[i],
+                            topic, h.count[i], want);
             }
         }
     }
@@ -242,8 +240,8 @@ static void on_found(void *arg, struct sl_msg *m)
 
 static void put(struct retain_store *r, const char *topic, const char *payload)
 {
-    struct sl_msg *m = sl_msg_new((const uint8_t *)topic, strlen(topic),
-                                  (const uint8_t *)payload, strlen(payload), 1, true);
+    struct sl_msg *m = sl_msg_new((const uint8_t *)topic, strlen(topic), (const uint8_t *)payload,
+                                  strlen(payload), 1, true);
     CHECK_EQ_INT(retain_set(r, m), 0);
     sl_msg_unref(m);
 }
@@ -282,7 +280,7 @@ static void test_retain(void)
     CHECK_EQ_INT(r.count, 5);
     CHECK_EQ_INT(count(&r, "a/b"), 0);
     CHECK_EQ_INT(count(&r, "a/b/c"), 1); /* the child survives */
-    put(&r, "never/stored", ""); /* deleting what is not there */
+    put(&r, "never/stored", "");         /* deleting what is not there */
     CHECK_EQ_INT(r.count, 5);
     retain_destroy(&r);
 }
