@@ -182,22 +182,21 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
     const struct trie_node *store_a[32], *store_b[32];
     struct frontier fa = {store_a, 0, 32, false}, fb = {store_b, 0, 32, false};
     struct frontier *cur = &fa, *next = &fb;
-    const uint8_t hash = '#', plus = '+';
     bool dollar = len > 0 && topic[0] == '$';
 
     pthread_rwlock_rdlock(&t->lock);
     frontier_push(cur, t->root);
     for (size_t off = 0;;) {
         size_t l = trie_level_len(topic + off, len - off);
+        uint32_t h = trie_hash(topic + off, l); /* once per level, not per node */
         next->n = 0;
         for (size_t i = 0; i < cur->n; i++) {
             const struct trie_node *n = cur->v[i];
             if (!(off == 0 && dollar)) { /* [MQTT-4.7.2-1] */
-                visit_all(trie_child(n, &hash, 1), visit, arg);
-                const struct trie_node *p = trie_child(n, &plus, 1);
-                if (p) frontier_push(next, p);
+                visit_all(n->hash_kid, visit, arg);
+                if (n->plus_kid) frontier_push(next, n->plus_kid);
             }
-            const struct trie_node *exact = trie_child(n, topic + off, l);
+            const struct trie_node *exact = trie_child_hashed(n, topic + off, l, h);
             if (exact) frontier_push(next, exact);
         }
         struct frontier *tmp = cur;
@@ -210,7 +209,7 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
      * children ("sport/tennis/#" matches "sport/tennis"). */
     for (size_t i = 0; i < cur->n; i++) {
         visit_all(cur->v[i], visit, arg);
-        visit_all(trie_child(cur->v[i], &hash, 1), visit, arg);
+        visit_all(cur->v[i]->hash_kid, visit, arg);
     }
     pthread_rwlock_unlock(&t->lock);
     if (fa.heap) free(fa.v);

@@ -6,7 +6,7 @@
 
 #include "core/hash.h"
 
-static uint32_t level_hash(const uint8_t *s, size_t len)
+uint32_t trie_hash(const uint8_t *s, size_t len)
 {
     return sl_hash(s, len);
 }
@@ -24,7 +24,13 @@ static bool node_is(const struct trie_node *k, uint32_t h, const uint8_t *level,
 struct trie_node *trie_child(const struct trie_node *n, const uint8_t *level, size_t len)
 {
     if (n->nkids == 0) return NULL;
-    uint32_t h = level_hash(level, len);
+    return trie_child_hashed(n, level, len, trie_hash(level, len));
+}
+
+struct trie_node *trie_child_hashed(const struct trie_node *n, const uint8_t *level, size_t len,
+                                    uint32_t h)
+{
+    if (n->nkids == 0) return NULL;
     uint32_t mask = n->kcap - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
         struct trie_node *k = n->kids[i];
@@ -63,11 +69,15 @@ struct trie_node *trie_child_make(struct trie_node *n, const uint8_t *level, siz
     k = calloc(1, sizeof(*k) + len + 1);
     if (!k) return NULL;
     k->parent = n;
-    k->hash = level_hash(level, len);
+    k->hash = trie_hash(level, len);
     k->level_len = (uint16_t)len;
     memcpy(k->level, level, len);
     table_insert(n->kids, n->kcap, k);
     n->nkids++;
+    if (len == 1 && level[0] == '+')
+        n->plus_kid = k;
+    else if (len == 1 && level[0] == '#')
+        n->hash_kid = k;
     return k;
 }
 
@@ -80,6 +90,8 @@ static void table_remove(struct trie_node *n, struct trie_node *k)
     while (n->kids[i] != k)
         i = (i + 1) & mask;
     n->kids[i] = NULL;
+    if (n->plus_kid == k) n->plus_kid = NULL;
+    if (n->hash_kid == k) n->hash_kid = NULL;
     for (uint32_t j = (i + 1) & mask; n->kids[j]; j = (j + 1) & mask) {
         uint32_t home = n->kids[j]->hash & mask;
         /* Move kids[j] into the hole if its home is not cyclically in (i, j]. */

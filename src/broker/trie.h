@@ -9,8 +9,9 @@
  * Each node's children sit in an open-addressing hash table keyed by the level
  * string (linear probing, backward-shift deletion, grown at 3/4 load), so a node
  * with 100k children costs O(1) per lookup and small nodes stay small. '+' and '#'
- * are ordinary children named "+" and "#". Nothing here recurses: topics may have
- * up to 65,535 levels, and a peer chooses them.
+ * are ordinary children named "+" and "#", also kept as direct pointers (plus_kid,
+ * hash_kid) because matching asks for them at every level of every publish. Nothing
+ * here recurses: topics may have up to 65,535 levels, and a peer chooses them.
  *
  * Not thread-safe; the owners lock.
  */
@@ -23,7 +24,8 @@
 
 struct trie_node {
     struct trie_node *parent;
-    struct trie_node **kids; /* table of kcap slots, NULL = empty slot */
+    struct trie_node *plus_kid, *hash_kid; /* the "+" and "#" children, or NULL */
+    struct trie_node **kids;               /* table of kcap slots, NULL = empty slot */
     uint32_t nkids, kcap;
     uint32_t hash;
     uint16_t level_len;
@@ -35,6 +37,12 @@ struct trie_node *trie_root_new(void);
 
 /* Child with this level name, or NULL. */
 struct trie_node *trie_child(const struct trie_node *n, const uint8_t *level, size_t len);
+
+/* The same with the level's hash already computed (trie_hash): matching hashes
+ * each topic level once, not once per node it is looked up in. */
+uint32_t trie_hash(const uint8_t *level, size_t len);
+struct trie_node *trie_child_hashed(const struct trie_node *n, const uint8_t *level, size_t len,
+                                    uint32_t hash);
 
 /* Finds or creates the child. NULL on allocation failure. */
 struct trie_node *trie_child_make(struct trie_node *n, const uint8_t *level, size_t len);
