@@ -213,6 +213,13 @@ static void free_closed(struct worker *w)
     }
 }
 
+static bool has_outbox(const struct worker *w)
+{
+    for (int i = 0; i < w->srv->nworkers; i++)
+        if (w->outbox[i]) return true;
+    return false;
+}
+
 /* "Before sleep": everything produced this iteration leaves now. Repeats while
  * a step produced work for an earlier one (a will published during a flush). */
 static void end_iteration(struct worker *w)
@@ -221,10 +228,7 @@ static void end_iteration(struct worker *w)
         push_outbox(w);
         if (w->held_head) release_held(w);
         flush_clients(w);
-        bool more = w->flush_head != NULL;
-        for (int i = 0; i < w->srv->nworkers && !more; i++)
-            more = w->outbox[i] != NULL;
-        if (!more) break;
+        if (!w->flush_head && !has_outbox(w)) break;
     }
     free_closed(w);
 }
@@ -233,8 +237,9 @@ void worker_run_once(struct worker *w, int max_wait_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
     int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
-    if (w->held_head) timeout = 1; /* acks wait on the store: poll it again soon */
+    if (w->held_head) timeout = 1; /* acks wait on the store or a congested session */
     if (timeout < 0 || (max_wait_ms >= 0 && timeout > max_wait_ms)) timeout = max_wait_ms;
+    if (w->flush_head || has_outbox(w)) timeout = 0; /* end_iteration hit its round limit */
     int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
     if (n < 0 && errno != EINTR) sl_error("epoll_wait: %s", strerror(errno));
     w->now_ms = worker_clock_ms();
