@@ -59,7 +59,7 @@ static int watch(struct client *c, int op, uint32_t events)
     return epoll_ctl(c->w->epfd, op, c->conn.fd, &ev);
 }
 
-struct client *client_new(struct worker *w, int fd, const char *peer, uint8_t listener)
+struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener)
 {
     struct client *c = calloc(1, sizeof(*c));
     if (!c) {

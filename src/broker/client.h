@@ -49,7 +49,7 @@ struct client {
     struct session *session;
     enum client_state state;
     uint8_t version;   /* protocol level from CONNECT */
-    uint8_t listener;  /* index into the configured listeners */
+    uint16_t listener; /* index into the configured listeners */
     bool disconnected; /* DISCONNECT received: no will */
     bool close_after_flush;
     bool epollout; /* EPOLLOUT armed after a partial write */
@@ -81,7 +81,7 @@ struct client {
 
 /* A freshly accepted connection on w: registered with epoll and a CONNECT
  * deadline. NULL (fd closed) on failure. */
-struct client *client_new(struct worker *w, int fd, const char *peer, uint8_t listener);
+struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener);
 
 /* Takes over a client handed from another worker (the CONNECT is in rbuf). */
 void client_adopt(struct worker *w, struct client *c);

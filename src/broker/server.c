@@ -56,6 +56,10 @@ int server_init(struct server *srv, const struct sl_config *cfg)
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = cfg;
+    if (cfg->nlisteners > UINT16_MAX) {
+        sl_error("too many listeners (%zu; at most %u)", cfg->nlisteners, UINT16_MAX);
+        return SL_EINVAL;
+    }
     srv->nworkers = worker_count(cfg);
     atomic_init(&srv->stop, false);
     if (topic_tree_init(&srv->subs) != SL_OK || retain_init(&srv->retained) != SL_OK)

@@ -169,7 +169,7 @@ static void accept_on(struct worker *w, size_t li)
             close(fd);
             continue;
         }
-        if (!client_new(w, fd, peer, (uint8_t)li)) atomic_fetch_sub(&srv->conns[li], 1);
+        if (!client_new(w, fd, peer, (uint16_t)li)) atomic_fetch_sub(&srv->conns[li], 1);
     }
 }
 
