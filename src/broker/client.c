@@ -27,6 +27,11 @@
 /* dispatch(): the CONNECT belongs to a session homed on another worker. */
 #define HANDOFF 100
 
+/* The largest CONNECT before MQTT 5: fixed header (5), variable header (10) and
+ * five fields of at most 2 + 65,535 bytes (client id, will topic, will payload,
+ * user name, password). MQTT 5 properties will raise this with issue 4. */
+#define CONNECT_MAX_SIZE (5 + 10 + 5 * (2 + 65535))
+
 /* Reads per readiness event before letting other connections run. */
 #define READS_PER_EVENT 4
 
@@ -186,7 +191,12 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
         }
         size_t total = (size_t)f.header_len + f.remaining;
         /* Checked before buffering the body, so a peer cannot make us hold more
-         * than max_packet_size for it. */
+         * than max_packet_size for it - nor, before CONNECT, more than the
+         * largest CONNECT there can be. */
+        if (c->state == CLIENT_CONNECTING && total > CONNECT_MAX_SIZE) {
+            client_close(c, "first packet larger than any CONNECT");
+            break;
+        }
         if (max && total > max) {
             client_close(c, "packet larger than max_packet_size");
             break;

@@ -274,3 +274,24 @@ def test_fuzz_after_connect(broker):
         assert broker.alive(), f"broker died on case {i}:\n" + broker.log()[-3000:]
         assert time.monotonic() < t_end
     mq.broker_serves(broker)
+
+
+def test_oversized_first_packet_refused_before_buffering(broker):
+    """With max_packet_size unlimited (the default), a first packet larger than
+    the largest possible 3.1.1 CONNECT (5 + 10 + 5 x 65,537 bytes) is refused
+    as soon as its fixed header arrives: an unauthenticated peer cannot make the
+    broker buffer megabytes."""
+    c = Client(broker, "huge-connect")
+    # CONNECT claiming 1 MB, then a little data.
+    c.raw(b"\x10\x80\x80\x40" + b"\x00\x04MQTT\x04\x02\x00\x3c")
+    c.expect_closed(timeout=3)
+    mq.broker_serves(broker)
+
+
+def test_largest_connect_accepted(broker):
+    """The largest legitimate CONNECT (id, will topic, will payload, user name and
+    password near 65,535 bytes each) is not caught by that bound."""
+    c = Client(broker, "big-connect")
+    sp, rc = c.connect("i" * 65535, will_topic="w" * 65000, will_payload=b"p" * 65535,
+                       username="u" * 65535, password=b"s" * 65535, timeout=10)
+    assert rc == 0
