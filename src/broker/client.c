@@ -136,6 +136,7 @@ static int home_for_connect(struct client *c, const uint8_t *body, size_t len)
 static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *body)
 {
     size_t len = f->remaining;
+    stat_add(&c->w->stats.packets_received, 1);
     if (c->state == CLIENT_CONNECTING) {
         if (f->type != SL_PT_CONNECT) return SL_EPROTO; /* [MQTT-3.1.0-1] */
         if (home_for_connect(c, body, len) != c->w->idx) return HANDOFF;
@@ -306,7 +307,7 @@ void client_on_readable(struct client *c)
             return;
         }
         c->last_rx_ms = w->now_ms;
-        w->stats.bytes_received += (uint64_t)n;
+        stat_add(&w->stats.bytes_received, (uint64_t)n);
         if (c->rlen) {
             c->rlen += (size_t)n;
             process_rbuf(c);
@@ -358,6 +359,7 @@ void client_close(struct client *c, const char *why)
     if (c->state == CLIENT_CLOSED) return;
     bool was_connected = c->state == CLIENT_CONNECTED;
     c->state = CLIENT_CLOSED;
+    if (was_connected) stat_sub(&w->stats.clients_connected, 1);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
     sl_wheel_del(&w->wheel, &c->timer);
     /* Best effort for what is already queued (a refusing CONNACK, say). */
@@ -526,7 +528,7 @@ void client_flush(struct client *c)
     if (c->conn.fd < 0) return;
     size_t before = c->out.bytes;
     int rc = sl_outq_flush(&c->out, conn_writev, &c->conn);
-    if (c->w) c->w->stats.bytes_sent += before - c->out.bytes;
+    if (c->w) stat_add(&c->w->stats.bytes_sent, before - c->out.bytes);
     if (c->state == CLIENT_CLOSED) return; /* the final flush from client_close */
     if (rc == SL_AGAIN) {
         /* A refused client is not read any more: wait for writability only, or

@@ -478,6 +478,8 @@ static const struct {
     {"max_keepalive", offsetof(struct sl_config, max_keepalive), U16, 0, 65535, 0},
     {"threads", offsetof(struct sl_config, threads), INT, 0, 1024, 0},
     {"connect_timeout", offsetof(struct sl_config, connect_timeout), U32, 1, 3600, 0},
+    /* Mosquitto: seconds between $SYS updates, 0 = none; 1 day caps a typo. */
+    {"sys_interval", offsetof(struct sl_config, sys_interval), U32, 0, 86400, 0},
 };
 
 static const struct {
@@ -592,7 +594,6 @@ static const char *const unsupported[] = {
     "round_robin",
     "socket_domain",
     "start_type",
-    "sys_interval",
     "threshold",
     "tls_engine",
     "tls_engine_kpass_sha1",
@@ -817,6 +818,7 @@ void sl_config_init(struct sl_config *c)
         .max_keepalive = 65535,
         .retain_available = true,
         .connect_timeout = 10,
+        .sys_interval = 10,
         .threads = 0,
         .set_tcp_nodelay = false,
         .connection_messages = true,

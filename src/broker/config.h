@@ -40,6 +40,7 @@ struct sl_config {
     uint16_t max_keepalive;          /* default 65535 */
     bool retain_available;           /* default true */
     uint32_t connect_timeout;        /* seconds to complete CONNECT; default 10 */
+    uint32_t sys_interval;           /* seconds between $SYS updates; 0 = off; default 10 */
     int threads;                     /* default 0 = online CPUs */
     bool set_tcp_nodelay;            /* default false */
     bool connection_messages;        /* default true: log connects/disconnects */

@@ -153,6 +153,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
     c->will = will;
     c->keepalive = cn.keepalive;
     c->state = CLIENT_CONNECTED;
+    stat_add(&w->stats.clients_connected, 1);
     c->awaiting_connack = true;
     client_arm_keepalive(c);
 

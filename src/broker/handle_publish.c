@@ -9,6 +9,8 @@
  * The PUBACK/PUBREC waits while a receiving session is congested
  * (back-pressure, docs/architecture.md).
  */
+#include <string.h>
+
 #include "broker/client.h"
 #include "broker/config.h"
 #include "broker/handlers.h"
@@ -34,15 +36,17 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
                   c->session->id);
         return SL_EPROTO;
     }
-    c->w->stats.msgs_received++;
+    stat_add(&c->w->stats.msgs_received, 1);
 
-    bool deliver = true;
+    /* $SYS/ belongs to the broker (sys.c): a client's message there is
+     * acknowledged as usual but not delivered or retained, as in Mosquitto. */
+    bool deliver = !(p.topic.len >= 5 && memcmp(p.topic.ptr, "$SYS/", 5) == 0);
     struct session *blocker = NULL;
     if (p.qos == 2) {
         bool dup;
         rc = session_qos2_in_mark(c->session, p.packet_id, &dup);
         if (rc != SL_OK) return rc;
-        deliver = !dup;
+        deliver = deliver && !dup;
     }
     if (deliver) {
         struct sl_msg *m =

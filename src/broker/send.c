@@ -9,10 +9,17 @@
 #include "core/error.h"
 #include "proto/encode.h"
 #include "proto/frame.h"
+#include "broker/worker.h"
+
+static void count(struct client *c)
+{
+    stat_add(&c->w->stats.packets_sent, 1);
+}
 
 int send_publish(struct client *c, struct sl_msg *m, uint8_t qos, bool retain, bool dup,
                  uint16_t pid)
 {
+    count(c);
     size_t props_len = 0; /* MQTT 5 properties arrive with issue 4 */
     uint32_t remaining =
         sl_publish_remaining(c->version, m->topic_len, qos, props_len, m->payload_len);
@@ -38,6 +45,7 @@ int send_publish(struct client *c, struct sl_msg *m, uint8_t qos, bool retain, b
 
 int send_connack(struct client *c, bool session_present, uint8_t rc)
 {
+    count(c);
     uint8_t b[SL_CONNACK311_SIZE];
     sl_encode_connack311(b, session_present, rc);
     return client_send_held(c, b, sizeof(b));
@@ -45,6 +53,7 @@ int send_connack(struct client *c, bool session_present, uint8_t rc)
 
 void send_connack_refuse(struct client *c, uint8_t rc)
 {
+    count(c);
     if (c->version == SL_MQTT_5) {
         /* CONNACK, flags 0, reason, empty properties */
         const uint8_t b[5] = {0x20, 0x03, 0x00, rc, 0x00};
@@ -59,6 +68,7 @@ void send_connack_refuse(struct client *c, uint8_t rc)
 
 int send_ack(struct client *c, uint8_t type, uint16_t pid)
 {
+    count(c);
     uint8_t b[SL_ACK311_SIZE];
     sl_encode_ack311(b, type, pid);
     if (type == SL_PT_PUBREL) return client_send(c, b, sizeof(b));
@@ -67,6 +77,7 @@ int send_ack(struct client *c, uint8_t type, uint16_t pid)
 
 int send_ack_after(struct client *c, uint8_t type, uint16_t pid, struct session *blocker)
 {
+    count(c);
     uint8_t b[SL_ACK311_SIZE];
     sl_encode_ack311(b, type, pid);
     return client_send_held_after(c, b, sizeof(b), blocker);
@@ -74,6 +85,7 @@ int send_ack_after(struct client *c, uint8_t type, uint16_t pid, struct session 
 
 int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n)
 {
+    count(c);
     size_t size = sl_encode_suback_size(c->version, n);
     uint8_t stackbuf[256];
     uint8_t *b = size <= sizeof(stackbuf) ? stackbuf : malloc(size);
@@ -86,6 +98,7 @@ int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n)
 
 int send_unsuback(struct client *c, uint16_t pid)
 {
+    count(c);
     uint8_t b[SL_UNSUBACK311_SIZE];
     sl_encode_unsuback311(b, pid);
     return client_send_held(c, b, sizeof(b));
@@ -93,6 +106,7 @@ int send_unsuback(struct client *c, uint16_t pid)
 
 int send_pingresp(struct client *c)
 {
+    count(c);
     uint8_t b[SL_PINGRESP_SIZE];
     sl_encode_pingresp(b);
     return client_send(c, b, sizeof(b));

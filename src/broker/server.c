@@ -61,6 +61,7 @@ int server_init(struct server *srv, const struct sl_config *cfg)
         return SL_EINVAL;
     }
     srv->nworkers = worker_count(cfg);
+    srv->start_ms = worker_clock_ms();
     atomic_init(&srv->stop, false);
     if (topic_tree_init(&srv->subs) != SL_OK || retain_init(&srv->retained) != SL_OK)
         return SL_ENOMEM;

@@ -33,6 +33,7 @@ struct server {
     atomic_bool stop;
     atomic_int *conns; /* per listener */
     uint16_t *ports;   /* per listener, as bound */
+    uint64_t start_ms; /* worker_clock_ms() at server_init, for $SYS uptime */
 };
 
 /* Opens listeners and prepares workers (not started). Errors are logged. */

@@ -66,6 +66,7 @@ static void table_remove(struct session_table *t, struct session *s)
     if (*pp) {
         *pp = s->hnext;
         t->count--;
+        stat_sub(&s->home->stats.sessions, 1);
     }
 }
 
@@ -91,6 +92,7 @@ struct session *session_create(struct worker *w, const uint8_t *id, size_t len, 
     s->hnext = t->slots[b];
     t->slots[b] = s;
     t->count++;
+    stat_add(&w->stats.sessions, 1);
     return s;
 }
 
@@ -275,7 +277,7 @@ static int send_inflight(struct session *s, struct sl_msg *m, uint8_t qos, bool 
     f->qos = qos;
     f->state = INFL_PUBLISHED;
     f->retain = retain;
-    s->home->stats.msgs_sent++;
+    stat_add(&s->home->stats.msgs_sent, 1);
     return send_publish(s->client, m, qos, retain, false, f->pid);
 }
 
@@ -309,7 +311,7 @@ static int enqueue(struct session *s, struct sl_msg *m, uint8_t qos, bool retain
 
 static void dropped(struct session *s, const char *why)
 {
-    s->home->stats.msgs_dropped++;
+    stat_add(&s->home->stats.msgs_dropped, 1);
     sl_debug("dropped message for %s: %s", s->id, why);
 }
 
@@ -322,7 +324,7 @@ void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool reta
                 dropped(s, "slow consumer (QoS 0)");
                 return;
             }
-            s->home->stats.msgs_sent++;
+            stat_add(&s->home->stats.msgs_sent, 1);
             if (send_publish(s->client, m, 0, retain, false, 0) != SL_OK)
                 dropped(s, "out of memory");
             return;
@@ -350,7 +352,7 @@ static void pump(struct session *s)
         s->q_bytes -= sl_msg_size(e->msg);
         int rc;
         if (e->qos == 0) {
-            s->home->stats.msgs_sent++;
+            stat_add(&s->home->stats.msgs_sent, 1);
             rc = send_publish(s->client, e->msg, 0, e->retain, false, 0);
         } else {
             rc = send_inflight(s, e->msg, e->qos, e->retain);

@@ -13,6 +13,7 @@
 #include "broker/msg.h"
 #include "broker/server.h"
 #include "broker/session.h"
+#include "broker/sys.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "net/listener.h"
@@ -93,7 +94,7 @@ void worker_post(struct worker *w, int dst, const struct item *it)
                 if (it->qos > 0) session_transit_add(it->session, -1);
                 sl_msg_unref(it->msg);
                 session_unref(it->session);
-                w->stats.msgs_dropped++;
+                stat_add(&w->stats.msgs_dropped, 1);
             } else {
                 client_free(it->client);
             }
@@ -273,6 +274,7 @@ static void *worker_main(void *arg)
 int worker_start(struct worker *w)
 {
     if (watch_listeners(w) != SL_OK) return SL_EIO;
+    sys_start(w);
     return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? SL_OK : SL_EIO;
 }
 

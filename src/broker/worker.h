@@ -20,6 +20,7 @@
 #define SL_BROKER_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,13 +52,37 @@ struct batch {
     struct item items[BATCH_ITEMS];
 };
 
+/* Counters written only by their worker and read by the $SYS publisher (sys.c)
+ * on worker 0. Relaxed atomics updated with a load and a store, not a locked
+ * add: there is one writer, and the hot path pays nothing on x86. */
 struct worker_stats {
-    uint64_t msgs_received; /* PUBLISH from clients */
-    uint64_t msgs_sent;     /* PUBLISH to clients */
-    uint64_t msgs_dropped;  /* queue full, slow consumer */
-    uint64_t bytes_received;
-    uint64_t bytes_sent;
+    _Atomic uint64_t msgs_received;    /* PUBLISH from clients */
+    _Atomic uint64_t msgs_sent;        /* PUBLISH to clients */
+    _Atomic uint64_t msgs_dropped;     /* queue full, slow consumer */
+    _Atomic uint64_t packets_received; /* control packets of any type */
+    _Atomic uint64_t packets_sent;
+    _Atomic uint64_t bytes_received;
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t clients_connected; /* past CONNECT, not closed */
+    _Atomic uint64_t sessions;          /* in this worker's session table */
 };
+
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline void stat_sub(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) - n,
+                          memory_order_relaxed);
+}
+
+static inline uint64_t stat_get(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 struct worker {
     struct server *srv;
@@ -88,6 +113,7 @@ struct worker {
     } matches;
 
     struct worker_stats stats;
+    struct sl_timer sys_timer; /* worker 0: $SYS updates (sys.c) */
 };
 
 #define WORKER_SCRATCH_SIZE 65536
