@@ -100,6 +100,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.max_keepalive, 65535);
     CHECK(c.retain_available);
     CHECK_EQ_INT(c.connect_timeout, 10);
+    CHECK_EQ_INT(c.sys_interval, 10);
     CHECK_EQ_INT(c.threads, 0);
     CHECK(!c.set_tcp_nodelay);
     CHECK(c.connection_messages);
@@ -183,7 +184,6 @@ static void test_unknown_and_unsupported(void)
         "autosave_interval",
         "autosave_on_changes",
         "persistent_client_expiration",
-        "sys_interval",
         "per_listener_settings",
         "plugin",
         "auth_plugin",
@@ -302,6 +302,7 @@ static void test_numbers(void)
         {"max_keepalive", offsetof(struct sl_config, max_keepalive), 2, 0, 65535},
         {"threads", offsetof(struct sl_config, threads), -4, 0, 1024},
         {"connect_timeout", offsetof(struct sl_config, connect_timeout), 4, 1, 3600},
+        {"sys_interval", offsetof(struct sl_config, sys_interval), 4, 0, 86400},
     };
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         const struct num_case *n = &nums[i];
