@@ -3,7 +3,7 @@
  *
  * Functions return 0 (SL_OK) on success, a negative SL_E* on failure, and the
  * positive flow results SL_NEED_MORE / SL_AGAIN where "not yet" is not an error.
- * MQTT reason codes are a separate thing (broker/reason.h) mapped from these in
+ * MQTT reason codes are a separate thing (proto/reason.h) mapped from these in
  * one place.
  */
 #ifndef SL_CORE_ERROR_H
