@@ -83,21 +83,39 @@ void worker_want_release(struct worker *w, struct client *c)
     }
 }
 
+/* Releases what an item holds, for a delivery that will not happen. */
+static void drop_item(struct worker *w, const struct item *it)
+{
+    if (it->kind == ITEM_DELIVER) {
+        if (it->qos > 0) session_transit_add(it->session, -1);
+        sl_msg_unref(it->msg);
+        session_unref(it->session);
+        stat_add(&w->stats.msgs_dropped, 1);
+    } else {
+        client_free(it->client);
+    }
+}
+
+static void send_batch(struct worker *w, int dst, struct batch *b)
+{
+    struct worker *d = &w->srv->workers[dst];
+    atomic_fetch_add_explicit(&d->inbox_pending, b->n, memory_order_relaxed);
+    sl_inbox_push(&d->inbox, &b->node);
+}
+
 void worker_post(struct worker *w, int dst, const struct item *it)
 {
+    if (it->kind == ITEM_DELIVER && it->qos == 0 &&
+        atomic_load_explicit(&w->srv->workers[dst].inbox_pending, memory_order_relaxed) >
+            INBOX_QOS0_LIMIT) {
+        drop_item(w, it); /* the destination worker is overloaded */
+        return;
+    }
     struct batch *b = w->outbox[dst];
     if (!b) {
         b = malloc(sizeof(*b));
         if (!b) {
-            /* Cannot queue: drop the delivery, release its references. */
-            if (it->kind == ITEM_DELIVER) {
-                if (it->qos > 0) session_transit_add(it->session, -1);
-                sl_msg_unref(it->msg);
-                session_unref(it->session);
-                stat_add(&w->stats.msgs_dropped, 1);
-            } else {
-                client_free(it->client);
-            }
+            drop_item(w, it);
             return;
         }
         b->n = 0;
@@ -105,7 +123,7 @@ void worker_post(struct worker *w, int dst, const struct item *it)
     }
     b->items[b->n++] = *it;
     if (b->n == BATCH_ITEMS) {
-        sl_inbox_push(&w->srv->workers[dst].inbox, &b->node);
+        send_batch(w, dst, b);
         w->outbox[dst] = NULL;
     }
 }
@@ -115,7 +133,7 @@ static bool push_outbox(struct worker *w)
     bool any = false;
     for (int i = 0; i < w->srv->nworkers; i++) {
         if (w->outbox[i]) {
-            sl_inbox_push(&w->srv->workers[i].inbox, &w->outbox[i]->node);
+            send_batch(w, i, w->outbox[i]);
             w->outbox[i] = NULL;
             any = true;
         }
@@ -146,6 +164,7 @@ static void drain_inbox(struct worker *w)
         struct batch *b = (struct batch *)n;
         for (uint32_t i = 0; i < b->n; i++)
             run_item(w, &b->items[i]);
+        atomic_fetch_sub_explicit(&w->inbox_pending, b->n, memory_order_relaxed);
         free(b);
         n = next;
     }
@@ -291,7 +310,7 @@ void worker_destroy(struct worker *w)
     free_closed(w);
     for (int i = 0; w->outbox && i < w->srv->nworkers; i++) {
         if (w->outbox[i]) {
-            sl_inbox_push(&w->srv->workers[i].inbox, &w->outbox[i]->node);
+            send_batch(w, i, w->outbox[i]);
             w->outbox[i] = NULL;
         }
     }

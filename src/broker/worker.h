@@ -46,6 +46,12 @@ struct item {
 
 #define BATCH_ITEMS 256
 
+/* QoS 0 deliveries are dropped (and counted) rather than posted to a worker that
+ * already has this many items waiting: a worker that cannot keep up must not
+ * make the others queue for it without bound. (QoS 1/2 deliveries in transit
+ * count towards their session's back-pressure instead.) 256k items ~ 8 MiB. */
+#define INBOX_QOS0_LIMIT (256u * 1024u)
+
 struct batch {
     struct sl_inbox_node node;
     uint32_t n;
@@ -90,6 +96,7 @@ struct worker {
     pthread_t thread;
     int epfd;
     struct sl_inbox inbox;
+    atomic_uint inbox_pending; /* items pushed to this worker, not yet run */
     struct sl_wheel wheel;
     uint64_t now_ms;
 
