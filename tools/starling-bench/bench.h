@@ -135,12 +135,14 @@ struct pubsub_result {
     double measured_s;           /* rate window */
     double publish_s, deliver_s; /* the times the rates divide by */
     double publish_rate, delivery_rate;
-    double cpu_window_s;       /* wall time of the broker CPU samples */
-    uint64_t cpu_msgs;         /* deliveries the broker CPU is divided by */
-    struct proc_sample b0, b1; /* broker at the start and end of the interval */
-    double bench_cpu_s;        /* this process, user + system, whole run */
-    bool incomplete;           /* --drain ran out before every expected message arrived */
-    bool stalled;              /* -n: no progress for --drain seconds */
+    double cpu_window_s;          /* wall time of the broker CPU samples */
+    uint64_t cpu_msgs;            /* deliveries the broker CPU is divided by */
+    struct proc_sample b0, b1;    /* broker at the start and end of the interval */
+    struct proc_threads bt0, bt1; /* ... and its threads' CPU */
+    double bench_cpu_s;           /* this process, user + system, whole run */
+    double bench_cpu_window_s;    /* ... over the broker CPU window */
+    bool incomplete;              /* --drain ran out before every expected message arrived */
+    bool stalled;                 /* -n: no progress for --drain seconds */
     bool interrupted;
     uint32_t matched_pairs;
     char err[256]; /* first error seen by any loop */

@@ -50,7 +50,8 @@ static const char usage_text[] =
     "      --threads N          epoll threads, connections dealt round-robin (default 2)\n"
     "      --pid PID            broker process: its CPU time (from /proc/PID/stat)\n"
     "                           over the measured interval, CPU us per delivered\n"
-    "                           message, and VmRSS are reported\n"
+    "                           message, VmRSS, thread count and allowed CPUs\n"
+    "                           (/proc/PID/status) are reported\n"
     "      --json               print one JSON object instead of the text report\n"
     "      --source-addrs N     bind sockets round-robin to 127.0.0.1 .. 127.0.0.N,\n"
     "                           for more connections than one address has ports\n"
@@ -98,14 +99,19 @@ static const char usage_text[] =
     "  measured interval (send time for published, receive time for delivered);\n"
     "  latency covers messages sent in it. Latency is receive time minus send time\n"
     "  of the message; at unlimited rate it includes queueing in the broker.\n"
+    "  With -r the JSON also gives the offered rates (-r x publishers published,\n"
+    "  -r x matching pairs delivered) to compare the delivered rate with.\n"
     "\n"
     "conn: open connections, hold them, close them.\n"
     "  -c, --connections N      (default 1000)\n"
     "  -r, --rate R             connections opened per second, 0 = as fast as\n"
     "                           --max-pending allows (default 0)\n"
     "  -d, --duration S         hold time once all are connected (default 5)\n"
-    "  Reports connects/s, failures, connect latency, broker RSS before, when all\n"
-    "  are connected and at the end of the hold, and bytes per connection.\n";
+    "  Reports connects/s (connections through CONNACK / time from the first\n"
+    "  socket() to the last CONNACK), failures, connect latency (socket() to\n"
+    "  CONNACK), and with --pid the broker's RSS before, when all are connected and\n"
+    "  at the end of the hold, bytes per connection ((end of hold - before) /\n"
+    "  connections), and broker CPU per connection while connecting.\n";
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
@@ -438,6 +444,36 @@ static void json_num_or_null(FILE *f, bool have, double v, int decimals)
         fputs("null", f);
 }
 
+/* How the broker and the bench ran: thread count and allowed CPUs (a taskset
+ * pinning shows here), from the last good sample. */
+static void json_proc_info(FILE *f, const struct proc_sample *b)
+{
+    char self[64];
+    proc_self_cpus(self, sizeof(self));
+    fprintf(f, ",\"broker_threads\":");
+    json_num_or_null(f, b->ok && b->threads > 0, b->threads, 0);
+    fprintf(f, ",\"broker_cpus_allowed\":");
+    if (b->ok && b->cpus[0])
+        json_str(f, b->cpus);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"bench_cpus_allowed\":");
+    if (self[0])
+        json_str(f, self);
+    else
+        fputs("null", f);
+}
+
+static void text_proc_info(FILE *f, const struct proc_sample *b)
+{
+    char self[64];
+    proc_self_cpus(self, sizeof(self));
+    if (b->ok)
+        fprintf(f, "  %-13s broker %d thread%s on CPUs %s; bench on CPUs %s\n", "placement",
+                b->threads, b->threads == 1 ? "" : "s", b->cpus[0] ? b->cpus : "?",
+                self[0] ? self : "?");
+}
+
 /* ---- pubsub ---- */
 
 /* Pass/fail and why; returns true when the run passed. */
@@ -490,6 +526,13 @@ static void pubsub_report_json(const struct bench_opts *o, const struct pubsub_r
             ",\"warmup_s\":%g,\"drain_s\":%g,\"measured_s\":%.6f,\"publish_s\":%.6f,"
             "\"deliver_s\":%.6f,",
             o->warmup, o->drain, r->measured_s, r->publish_s, r->deliver_s);
+    /* What the schedule asks for (-r): per publisher times publishers, and times
+     * the matching subscribers for deliveries; null at unlimited rate. */
+    fprintf(f, "\"offered_publish_rate\":");
+    json_num_or_null(f, o->rate > 0, o->rate * o->publishers, 1);
+    fprintf(f, ",\"offered_delivery_rate\":");
+    json_num_or_null(f, o->rate > 0, o->rate * r->matched_pairs, 1);
+    fprintf(f, ",");
     fprintf(f,
             "\"published\":%llu,\"published_measured\":%llu,\"publish_rate\":%.1f,"
             "\"delivered\":%llu,\"delivered_measured\":%llu,\"delivery_rate\":%.1f,"
@@ -520,15 +563,29 @@ static void pubsub_report_json(const struct bench_opts *o, const struct pubsub_r
     fprintf(f, ",\"broker_cpu_window_s\":%.3f,\"broker_cpu_us_per_msg\":", r->cpu_window_s);
     json_num_or_null(f, cpu && r->cpu_msgs, cpu_s * 1e6 / (double)(r->cpu_msgs ? r->cpu_msgs : 1),
                      3);
+    fprintf(f, ",\"broker_cpu_cores\":");
+    json_num_or_null(f, cpu && r->cpu_window_s > 0,
+                     cpu_s / (r->cpu_window_s > 0 ? r->cpu_window_s : 1), 3);
+    {
+        double th[PROC_MAX_THREADS];
+        int n = proc_threads_delta(&r->bt0, &r->bt1, th, PROC_MAX_THREADS);
+        fprintf(f, ",\"broker_thread_cpu_s\":[");
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%s%.2f", i ? "," : "", th[i]);
+        fputc(']', f);
+    }
     fprintf(f, ",\"broker_rss_kb_start\":");
     json_num_or_null(f, r->b0.ok, (double)r->b0.rss_kb, 0);
     fprintf(f, ",\"broker_rss_kb_end\":");
     json_num_or_null(f, r->b1.ok, (double)r->b1.rss_kb, 0);
+    json_proc_info(f, &r->b1);
     fprintf(f,
-            ",\"bench_cpu_s\":%.3f,\"incomplete\":%s,\"stalled\":%s,\"interrupted\":%s,"
+            ",\"bench_cpu_s\":%.3f,\"bench_cpu_window_s\":%.3f,\"incomplete\":%s,\"stalled\":%s,"
+            "\"interrupted\":%s,"
             "\"ok\":%s,\"failure\":",
-            r->bench_cpu_s, r->incomplete ? "true" : "false", r->stalled ? "true" : "false",
-            r->interrupted ? "true" : "false", ok ? "true" : "false");
+            r->bench_cpu_s, r->bench_cpu_window_s, r->incomplete ? "true" : "false",
+            r->stalled ? "true" : "false", r->interrupted ? "true" : "false",
+            ok ? "true" : "false");
     json_str(f, why);
     fprintf(f, ",\"first_error\":");
     json_str(f, r->err);
@@ -560,6 +617,9 @@ static void pubsub_report_text(const struct bench_opts *o, const struct pubsub_r
             (unsigned long long)(o->count ? r->c.published : r->c.published_win), r->publish_rate);
     fprintf(f, "  %-13s %llu  %.1f msg/s\n", "delivered",
             (unsigned long long)(o->count ? r->c.received : r->c.received_win), r->delivery_rate);
+    if (o->rate > 0)
+        fprintf(f, "  %-13s %.1f msg/s published, %.1f msg/s delivered\n", "offered",
+                o->rate * o->publishers, o->rate * r->matched_pairs);
     fprintf(f, "  %-13s published %llu, expected %llu, delivered %llu (%llu distinct)\n",
             "whole run", (unsigned long long)r->c.published, (unsigned long long)r->c.expected,
             (unsigned long long)r->c.received, (unsigned long long)r->c.unique);
@@ -583,12 +643,23 @@ static void pubsub_report_text(const struct bench_opts *o, const struct pubsub_r
         fprintf(f, "  %-13s cpu %.2f s in %.2f s (%.0f%% of a core)", "broker", cpu,
                 r->cpu_window_s, r->cpu_window_s > 0 ? 100.0 * cpu / r->cpu_window_s : 0.0);
         if (r->cpu_msgs) fprintf(f, ", %.2f us/msg delivered", cpu * 1e6 / (double)r->cpu_msgs);
+        double th[PROC_MAX_THREADS];
+        int n = proc_threads_delta(&r->bt0, &r->bt1, th, PROC_MAX_THREADS);
+        if (n > 1) {
+            fprintf(f, " (threads");
+            for (int i = 0; i < n; i++)
+                fprintf(f, "%s%.2f", i ? " + " : " ", th[i]);
+            fputc(')', f);
+        }
         fprintf(f, "; rss %.1f -> %.1f MiB\n", (double)r->b0.rss_kb / 1024.0,
                 (double)r->b1.rss_kb / 1024.0);
     } else if (o->broker_pid) {
         fprintf(f, "  %-13s pid %d could not be sampled\n", "broker", o->broker_pid);
     }
-    fprintf(f, "  %-13s cpu %.2f s (user + system, whole run)\n", "bench", r->bench_cpu_s);
+    fprintf(f,
+            "  %-13s cpu %.2f s (user + system, whole run), %.2f s of it in the %.2f s measured\n",
+            "bench", r->bench_cpu_s, r->bench_cpu_window_s, r->cpu_window_s);
+    text_proc_info(f, &r->b1);
     if (r->err[0]) fprintf(f, "  %-13s %s\n", "first error", r->err);
     if (r->interrupted) fprintf(f, "  %-13s interrupted\n", "note");
     fprintf(f, "  %-13s %s%s%s\n", "result", ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
@@ -662,6 +733,11 @@ static int run_conn(const struct bench_opts *o)
         json_num_or_null(f, rss && r->c.ready, per_conn, 0);
         fprintf(f, ",\"broker_connect_cpu_s\":");
         json_num_or_null(f, r->b0.ok && r->b_up.ok, r->b_up.cpu_s - r->b0.cpu_s, 3);
+        fprintf(f, ",\"broker_cpu_us_per_connect\":");
+        json_num_or_null(
+            f, r->b0.ok && r->b_up.ok && r->c.ready,
+            (r->b_up.cpu_s - r->b0.cpu_s) * 1e6 / (double)(r->c.ready ? r->c.ready : 1), 1);
+        json_proc_info(f, &r->b1);
         fprintf(f, ",\"bench_cpu_s\":%.3f,\"interrupted\":%s,\"ok\":%s,\"first_error\":",
                 r->bench_cpu_s, r->interrupted ? "true" : "false", ok ? "true" : "false");
         json_str(f, r->err);
@@ -684,11 +760,16 @@ static int run_conn(const struct bench_opts *o)
                     "broker", (double)r->b0.rss_kb / 1024.0, (double)r->b_up.rss_kb / 1024.0,
                     (double)r->b1.rss_kb / 1024.0);
             if (r->c.ready) fprintf(f, " = %.0f bytes/connection", per_conn);
-            fprintf(f, "; cpu %.2f s while connecting\n", r->b_up.cpu_s - r->b0.cpu_s);
+            fprintf(f, "; cpu %.2f s while connecting", r->b_up.cpu_s - r->b0.cpu_s);
+            if (r->c.ready)
+                fprintf(f, " (%.1f us/connection)",
+                        (r->b_up.cpu_s - r->b0.cpu_s) * 1e6 / (double)r->c.ready);
+            fputc('\n', f);
         } else if (o->broker_pid) {
             fprintf(f, "  %-13s pid %d could not be sampled\n", "broker", o->broker_pid);
         }
         fprintf(f, "  %-13s cpu %.2f s (user + system, whole run)\n", "bench", r->bench_cpu_s);
+        text_proc_info(f, &r->b1);
         if (r->err[0]) fprintf(f, "  %-13s %s\n", "first error", r->err);
         fprintf(f, "  %-13s %s\n", "result", ok ? "PASS" : "FAIL");
     }

@@ -273,17 +273,22 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
     atomic_store_explicit(&ctl.phase, PHASE_GO, memory_order_release);
 
     int64_t cpu_t0 = 0, cpu_t1 = 0;
+    double self_t0 = 0, self_t1 = 0;
     int64_t drain_deadline = INT64_MAX;
     if (!o->count) {
         if (loop_sleep_until(ctl.t_ms)) {
             proc_sample(o->broker_pid, &r->b0);
+            proc_threads_sample(o->broker_pid, &r->bt0);
             cpu_t0 = bench_now();
+            self_t0 = proc_self_cpu();
             if (!loop_sleep_until(t_me)) {
                 t_me = bench_now();
                 atomic_store_explicit(&ctl.t_me, t_me, memory_order_relaxed);
             }
             proc_sample(o->broker_pid, &r->b1);
+            proc_threads_sample(o->broker_pid, &r->bt1);
             cpu_t1 = bench_now();
+            self_t1 = proc_self_cpu();
         } else {
             t_me = ctl.t_ms; /* interrupted in the warm-up: nothing measured */
             atomic_store_explicit(&ctl.t_me, t_me, memory_order_relaxed);
@@ -292,7 +297,9 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
     } else {
         (void)loop_sleep_until(ctl.t_go);
         proc_sample(o->broker_pid, &r->b0);
+        proc_threads_sample(o->broker_pid, &r->bt0);
         cpu_t0 = bench_now();
+        self_t0 = proc_self_cpu();
     }
 
     /* Drain: wait for every expected delivery and acknowledgement. */
@@ -333,7 +340,9 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
     }
     if (o->count) {
         proc_sample(o->broker_pid, &r->b1);
+        proc_threads_sample(o->broker_pid, &r->bt1);
         cpu_t1 = bench_now();
+        self_t1 = proc_self_cpu();
     }
     r->interrupted = interrupt_seen;
     loops_quit(&ctl, loops, nloops);
@@ -343,6 +352,7 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
     snprintf(r->err, sizeof(r->err), "%s", loops_first_error(loops, nloops));
     r->lost = r->c.expected > r->c.unique ? r->c.expected - r->c.unique : 0;
     r->cpu_window_s = (double)(cpu_t1 - cpu_t0) / 1e9;
+    r->bench_cpu_window_s = self_t1 - self_t0;
     if (o->count) {
         int64_t t_end = atomic_load(&ctl.t_me);
         r->publish_s = (double)(r->c.last_publish_ns - ctl.t_go) / 1e9;
