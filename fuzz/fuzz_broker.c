@@ -25,6 +25,7 @@
 #include "broker/server.h"
 #include "broker/worker.h"
 #include "core/log.h"
+#include "core/outq.h"
 
 static struct sl_config cfg;
 static struct server srv;
@@ -33,6 +34,7 @@ static bool ready;
 static void teardown(void)
 {
     server_destroy(&srv);
+    sl_outq_cache_drain();
     sl_config_free(&cfg);
     sl_log_close();
 }

@@ -12,6 +12,7 @@
 #include "broker/server.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/outq.h"
 
 static void usage(FILE *f)
 {
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
     rc = server_init(&srv, &cfg);
     if (rc == SL_OK) rc = server_run(&srv);
     server_destroy(&srv);
+    sl_outq_cache_drain(); /* segments freed on this thread by server_destroy */
     sl_log_close();
     sl_config_free(&cfg);
     return rc == SL_OK ? 0 : 1;

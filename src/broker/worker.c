@@ -16,6 +16,7 @@
 #include "broker/sys.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/outq.h"
 #include "net/listener.h"
 #include "store/store.h"
 
@@ -287,6 +288,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     while (!atomic_load(&w->srv->stop))
         worker_run_once(w, -1);
+    sl_outq_cache_drain();
     return NULL;
 }
 

@@ -19,10 +19,51 @@ struct sl_outseg {
     uint8_t data[];
 };
 
+/* Each thread keeps a few standard-size segments for reuse. Without this every
+ * flush freed and the next message allocated 16 KiB per connection; with many
+ * connections glibc trimmed and regrew its heap each loop iteration, and every
+ * trim cost a TLB shootdown on the other CPUs (measured: most of the broker's
+ * CPU in a 1 -> 50 fan-out at 1,000 msg/s). */
+#define SEG_CACHE_MAX 64
+static _Thread_local struct sl_outseg *seg_cache;
+static _Thread_local unsigned seg_cached;
+
+static struct sl_outseg *seg_alloc(size_t cap)
+{
+    struct sl_outseg *s;
+    if (cap == SL_OUTQ_SEG_SIZE && seg_cache) {
+        s = seg_cache;
+        seg_cache = s->next;
+        seg_cached--;
+    } else {
+        s = malloc(sizeof(*s) + cap);
+        if (!s) return NULL;
+    }
+    memset(s, 0, sizeof(*s));
+    s->cap = cap;
+    return s;
+}
+
 static void seg_free(struct sl_outseg *s)
 {
     if (s->release) s->release(s->owner);
+    if (s->cap == SL_OUTQ_SEG_SIZE && seg_cached < SEG_CACHE_MAX) {
+        s->next = seg_cache;
+        seg_cache = s;
+        seg_cached++;
+        return;
+    }
     free(s);
+}
+
+void sl_outq_cache_drain(void)
+{
+    while (seg_cache) {
+        struct sl_outseg *s = seg_cache;
+        seg_cache = s->next;
+        free(s);
+    }
+    seg_cached = 0;
 }
 
 static void link_tail(struct sl_outq *q, struct sl_outseg *s)
@@ -40,10 +81,8 @@ uint8_t *sl_outq_reserve(struct sl_outq *q, size_t n)
     struct sl_outseg *t = q->tail;
     if (t && t->cap && t->cap - t->len >= n) return t->data + t->len;
     size_t cap = n > SL_OUTQ_SEG_SIZE ? n : SL_OUTQ_SEG_SIZE;
-    struct sl_outseg *s = malloc(sizeof(*s) + cap);
+    struct sl_outseg *s = seg_alloc(cap);
     if (!s) return NULL;
-    memset(s, 0, sizeof(*s));
-    s->cap = cap;
     link_tail(q, s);
     return s->data;
 }

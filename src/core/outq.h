@@ -53,4 +53,9 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx);
 /* Drops everything (releasing references). */
 void sl_outq_clear(struct sl_outq *q);
 
+/* Frees the calling thread's cache of spare segments (up to 64 x 16 KiB per
+ * thread, kept to avoid allocator churn). Call before a thread that used output
+ * queues exits, and at process end. */
+void sl_outq_cache_drain(void);
+
 #endif

@@ -118,5 +118,6 @@ int main(void)
     RUN(test_order_with_partial_writes);
     RUN(test_reserve_commit_and_clear);
     RUN(test_write_error);
+    sl_outq_cache_drain();
     return check_summary();
 }
