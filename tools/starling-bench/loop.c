@@ -258,6 +258,15 @@ void loops_quit(struct run_ctl *ctl, struct loop *loops, uint32_t n)
         loop_join(&loops[i]);
 }
 
+void loops_free(struct run_ctl *ctl, struct loop *loops, uint32_t n)
+{
+    if (!loops) return;
+    loops_quit(ctl, loops, n);
+    for (uint32_t i = 0; i < n; i++)
+        loop_destroy(&loops[i]);
+    free(loops);
+}
+
 const char *loops_first_error(const struct loop *loops, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)

@@ -86,6 +86,8 @@ struct loop_totals {
 void loops_sum(struct loop *loops, uint32_t n, struct loop_totals *t);
 /* phase = QUIT, then joins every started loop. */
 void loops_quit(struct run_ctl *ctl, struct loop *loops, uint32_t n);
+/* loops_quit, then loop_destroy on each, then frees the array (NULL is fine). */
+void loops_free(struct run_ctl *ctl, struct loop *loops, uint32_t n);
 /* The first error any loop recorded, or "" (after the loops were joined). */
 const char *loops_first_error(const struct loop *loops, uint32_t n);
 /* Sleeps until t (CLOCK_MONOTONIC ns) or until bench_interrupted; false if

@@ -378,12 +378,7 @@ oom:
     snprintf(r->err, sizeof(r->err), "out of memory");
     ret = 1;
 out:
-    if (loops) {
-        loops_quit(&ctl, loops, nloops);
-        for (uint32_t i = 0; i < nloops; i++)
-            loop_destroy(&loops[i]);
-        free(loops);
-    }
+    loops_free(&ctl, loops, nloops);
     plan_free(&pl);
     return ret;
 }
