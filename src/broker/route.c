@@ -43,8 +43,10 @@ struct session *route_publish(struct worker *w, struct sl_msg *m)
 
     struct topic_match_vec *v = &w->matches;
     v->n = 0;
-    topic_tree_match(&srv->subs, m->topic, m->topic_len, collect, w);
-    if (v->n > 1) qsort(v->v, v->n, sizeof(*v->v), by_session);
+    size_t nodes = topic_tree_match(&srv->subs, m->topic, m->topic_len, collect, w);
+    /* Sessions repeat only across filters: one filter (the usual fan-out) needs
+     * no sort to merge them. */
+    if (nodes > 1 && v->n > 1) qsort(v->v, v->n, sizeof(*v->v), by_session);
 
     for (size_t i = 0; i < v->n;) {
         struct session *s = v->v[i].session;

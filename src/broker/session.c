@@ -186,34 +186,34 @@ void session_table_destroy(struct session_table *t)
 
 int session_subscribe(struct session *s, const uint8_t *filter, size_t len, uint8_t qos)
 {
-    struct session_sub *sub = NULL;
-    for (uint32_t i = 0; i < s->nsubs; i++)
-        if (s->subs[i].len == len && memcmp(s->subs[i].filter, filter, len) == 0) sub = &s->subs[i];
-    if (!sub) {
-        if (s->nsubs == s->subs_cap) {
-            uint32_t cap = s->subs_cap ? s->subs_cap * 2 : 4;
-            struct session_sub *v = realloc(s->subs, cap * sizeof(*v));
-            if (!v) return SL_ENOMEM;
-            s->subs = v;
-            s->subs_cap = cap;
-        }
-        uint8_t *copy = malloc(len ? len : 1);
-        if (!copy) return SL_ENOMEM;
-        memcpy(copy, filter, len);
-        bool replaced;
-        if (topic_tree_add(&s->home->srv->subs, filter, len, s, qos, &replaced) != SL_OK) {
-            free(copy);
-            return SL_ENOMEM;
-        }
-        sub = &s->subs[s->nsubs++];
-        sub->filter = copy;
-        sub->len = (uint16_t)len;
-    } else {
-        bool replaced;
-        /* Same filter again: replace the QoS in place [MQTT-3.8.4-3]. */
-        if (topic_tree_add(&s->home->srv->subs, filter, len, s, qos, &replaced) != SL_OK)
-            return SL_ENOMEM;
+    /* Room and a copy first, so that a tree change is never left half-recorded. */
+    if (s->nsubs == s->subs_cap) {
+        uint32_t cap = s->subs_cap ? s->subs_cap * 2 : 4;
+        struct session_sub *v = realloc(s->subs, cap * sizeof(*v));
+        if (!v) return SL_ENOMEM;
+        s->subs = v;
+        s->subs_cap = cap;
     }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return SL_ENOMEM;
+    memcpy(copy, filter, len);
+    bool replaced;
+    if (topic_tree_add(&s->home->srv->subs, filter, len, s, qos, &replaced) != SL_OK) {
+        free(copy);
+        return SL_ENOMEM;
+    }
+    if (replaced) {
+        /* Same filter again: the QoS is replaced [MQTT-3.8.4-3]. Only this case
+         * searches the list, so N distinct filters cost O(N), not O(N^2). */
+        free(copy);
+        for (uint32_t i = 0; i < s->nsubs; i++)
+            if (s->subs[i].len == len && memcmp(s->subs[i].filter, filter, len) == 0)
+                s->subs[i].qos = qos;
+        return SL_OK;
+    }
+    struct session_sub *sub = &s->subs[s->nsubs++];
+    sub->filter = copy;
+    sub->len = (uint16_t)len;
     sub->qos = qos;
     return SL_OK;
 }
@@ -246,14 +246,26 @@ static bool pid_in_use(const struct session *s, uint16_t pid)
     return false;
 }
 
-/* Ids are handed out in sequence; with at most 65,535 in flight a free one always
- * exists. The scan is over the window, which the operator bounds. */
+/* Distance from id a forward to id b on the ring 1..65535. */
+static uint32_t ring_dist(uint16_t a, uint16_t b)
+{
+    return ((uint32_t)b + 65535u - a) % 65535u;
+}
+
+/* Ids are handed out in sequence and the window keeps send order, so every id in
+ * flight lies on the ring between the oldest entry's id and the last one given.
+ * The next id is therefore free - no scan - unless that range has come all the
+ * way round; with at most 65,535 in flight a free one always exists. */
 static uint16_t next_pid(struct session *s)
 {
-    do {
-        s->last_pid = (uint16_t)(s->last_pid == 65535 ? 1 : s->last_pid + 1);
-    } while (s->infl_n && pid_in_use(s, s->last_pid));
-    return s->last_pid;
+    for (;;) {
+        uint16_t prev = s->last_pid;
+        uint16_t c = (uint16_t)(prev == 65535 ? 1 : prev + 1);
+        s->last_pid = c;
+        if (s->infl_n == 0) return c;
+        uint16_t oldest = s->infl[0].pid;
+        if (ring_dist(oldest, c) > ring_dist(oldest, prev) || !pid_in_use(s, c)) return c;
+    }
 }
 
 /* True when the client can take output now (connected and past its CONNACK). */

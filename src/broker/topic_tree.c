@@ -144,13 +144,15 @@ out:
     return found;
 }
 
-static void visit_all(const struct trie_node *n,
-                      void (*visit)(void *arg, const struct topic_match *m), void *arg)
+/* Returns 1 if the node had subscribers, for topic_tree_match's count. */
+static size_t visit_all(const struct trie_node *n,
+                        void (*visit)(void *arg, const struct topic_match *m), void *arg)
 {
     const struct subs *ss = n ? n->value : NULL;
-    if (!ss) return;
+    if (!ss || ss->n == 0) return 0;
     for (uint32_t i = 0; i < ss->n; i++)
         visit(arg, &ss->v[i]);
+    return 1;
 }
 
 /* A list of trie nodes; starts in caller-provided stack storage, moves to the
@@ -176,9 +178,10 @@ static void frontier_push(struct frontier *f, const struct trie_node *n)
     f->v[f->n++] = n;
 }
 
-void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
-                      void (*visit)(void *arg, const struct topic_match *m), void *arg)
+size_t topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
+                        void (*visit)(void *arg, const struct topic_match *m), void *arg)
 {
+    size_t nodes = 0;
     const struct trie_node *store_a[32], *store_b[32];
     struct frontier fa = {store_a, 0, 32, false}, fb = {store_b, 0, 32, false};
     struct frontier *cur = &fa, *next = &fb;
@@ -193,7 +196,7 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
         for (size_t i = 0; i < cur->n; i++) {
             const struct trie_node *n = cur->v[i];
             if (!(off == 0 && dollar)) { /* [MQTT-4.7.2-1] */
-                visit_all(n->hash_kid, visit, arg);
+                nodes += visit_all(n->hash_kid, visit, arg);
                 if (n->plus_kid) frontier_push(next, n->plus_kid);
             }
             const struct trie_node *exact = trie_child_hashed(n, topic + off, l, h);
@@ -208,10 +211,11 @@ void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
     /* Every level consumed: the nodes reached match, and so do their '#'
      * children ("sport/tennis/#" matches "sport/tennis"). */
     for (size_t i = 0; i < cur->n; i++) {
-        visit_all(cur->v[i], visit, arg);
-        visit_all(cur->v[i]->hash_kid, visit, arg);
+        nodes += visit_all(cur->v[i], visit, arg);
+        nodes += visit_all(cur->v[i]->hash_kid, visit, arg);
     }
     pthread_rwlock_unlock(&t->lock);
     if (fa.heap) free(fa.v);
     if (fb.heap) free(fb.v);
+    return nodes;
 }

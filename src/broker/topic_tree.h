@@ -49,8 +49,9 @@ bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len, 
 /* Calls visit(arg, match) for every subscription matching the topic name, under
  * the read lock: visit must only record the match (it may take a reference on
  * the session). A session subscribed by several matching filters is visited once
- * per filter; the caller merges (highest QoS wins [MQTT-3.3.5-1]). */
-void topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
-                      void (*visit)(void *arg, const struct topic_match *m), void *arg);
+ * per filter; the caller merges (highest QoS wins [MQTT-3.3.5-1]). Returns how
+ * many filters (trie nodes) had subscribers: with one, no session repeats. */
+size_t topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
+                        void (*visit)(void *arg, const struct topic_match *m), void *arg);
 
 #endif

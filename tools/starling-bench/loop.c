@@ -258,6 +258,13 @@ void loops_quit(struct run_ctl *ctl, struct loop *loops, uint32_t n)
         loop_join(&loops[i]);
 }
 
+void run_ctl_init(struct run_ctl *ctl)
+{
+    memset(ctl, 0, sizeof(*ctl));
+    atomic_store(&ctl->t_me, INT64_MAX);
+    snprintf(ctl->id_prefix, sizeof(ctl->id_prefix), "sb%x", (unsigned)getpid() & 0xfffffffu);
+}
+
 void loops_free(struct run_ctl *ctl, struct loop *loops, uint32_t n)
 {
     if (!loops) return;

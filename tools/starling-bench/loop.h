@@ -84,6 +84,8 @@ struct loop_totals {
     uint64_t pubs_sent_all, ready, failed, closed;
 };
 void loops_sum(struct loop *loops, uint32_t n, struct loop_totals *t);
+/* Zeroes ctl for a run: no end time yet, client ids prefixed by this process. */
+void run_ctl_init(struct run_ctl *ctl);
 /* phase = QUIT, then joins every started loop. */
 void loops_quit(struct run_ctl *ctl, struct loop *loops, uint32_t n);
 /* loops_quit, then loop_destroy on each, then frees the array (NULL is fine). */

@@ -26,9 +26,7 @@ int scenario_conn_run(const struct bench_opts *o, struct conn_result *r)
 
     memset(r, 0, sizeof(*r));
     stats_counts_init(&r->c);
-    memset(&ctl, 0, sizeof(ctl));
-    atomic_store(&ctl.t_me, INT64_MAX);
-    snprintf(ctl.id_prefix, sizeof(ctl.id_prefix), "sb%x", (unsigned)getpid() & 0xfffffffu);
+    run_ctl_init(&ctl);
 
     loops = calloc(o->threads, sizeof(*loops));
     if (!loops) goto oom;

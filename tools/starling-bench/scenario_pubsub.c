@@ -185,9 +185,7 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
 
     memset(r, 0, sizeof(*r));
     stats_counts_init(&r->c);
-    memset(&ctl, 0, sizeof(ctl));
-    atomic_store(&ctl.t_me, INT64_MAX);
-    snprintf(ctl.id_prefix, sizeof(ctl.id_prefix), "sb%x", (unsigned)getpid() & 0xfffffffu);
+    run_ctl_init(&ctl);
 
     ret = plan_make(o, &pl, r->err, sizeof(r->err));
     if (ret != 0) goto out;
