@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    plus clang/libFuzzer runtime, mosquitto (for interop
 #                           and benchmarks), paho-mqtt and pytest
 set -euo pipefail
-want=(gcc make cmake)
+want=(gcc make cmake libssl-dev)
 if [ "${1:-build}" = test ]; then
   want+=(clang clang-format libclang-rt-14-dev mosquitto mosquitto-clients python3-paho-mqtt python3-pytest)
 fi

@@ -28,6 +28,8 @@ const char *sl_strerror(int err)
         return "unsupported protocol version";
     case SL_EUNSUPPORTED:
         return "not supported";
+    case SL_EAUTH:
+        return "authentication failed";
     }
     return "unknown error";
 }

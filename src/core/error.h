@@ -22,7 +22,8 @@ enum sl_err {
     SL_EINVAL = -6,      /* bad argument or configuration value */
     SL_ECLOSED = -7,     /* peer closed the connection */
     SL_EVERSION = -8,    /* CONNECT: protocol level we do not speak */
-    SL_EUNSUPPORTED = -9 /* recognised, but not implemented (yet) */
+    SL_EUNSUPPORTED = -9, /* recognised, but not implemented (yet) */
+    SL_EAUTH = -10        /* authentication failed (wrong proof, unknown user) */
 };
 
 /* Short constant name for logs: "malformed packet", ... */
