@@ -14,14 +14,14 @@ enum sl_err {
     SL_NEED_MORE = 1, /* decoder: input ends before the item does */
     SL_AGAIN = 2,     /* I/O: would block */
 
-    SL_ENOMEM = -1,      /* allocation failed or a memory limit was hit */
-    SL_EMALFORMED = -2,  /* bytes do not follow the MQTT encoding rules */
-    SL_EPROTO = -3,      /* well-formed, but breaks a protocol rule */
-    SL_ETOOBIG = -4,     /* a size is over a configured limit */
-    SL_EIO = -5,         /* socket or file error (errno says more) */
-    SL_EINVAL = -6,      /* bad argument or configuration value */
-    SL_ECLOSED = -7,     /* peer closed the connection */
-    SL_EVERSION = -8,    /* CONNECT: protocol level we do not speak */
+    SL_ENOMEM = -1,       /* allocation failed or a memory limit was hit */
+    SL_EMALFORMED = -2,   /* bytes do not follow the MQTT encoding rules */
+    SL_EPROTO = -3,       /* well-formed, but breaks a protocol rule */
+    SL_ETOOBIG = -4,      /* a size is over a configured limit */
+    SL_EIO = -5,          /* socket or file error (errno says more) */
+    SL_EINVAL = -6,       /* bad argument or configuration value */
+    SL_ECLOSED = -7,      /* peer closed the connection */
+    SL_EVERSION = -8,     /* CONNECT: protocol level we do not speak */
     SL_EUNSUPPORTED = -9, /* recognised, but not implemented (yet) */
     SL_EAUTH = -10        /* authentication failed (wrong proof, unknown user) */
 };
