@@ -9,17 +9,21 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "broker/auth.h"
 #include "broker/config.h"
 #include "broker/handlers.h"
 #include "broker/msg.h"
 #include "broker/route.h"
 #include "broker/server.h"
+#include "broker/send.h"
 #include "broker/session.h"
+#include "broker/topic_alias.h"
 #include "broker/worker.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "proto/decode.h"
 #include "proto/frame.h"
+#include "proto/reason.h"
 #include "store/store.h"
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
@@ -27,10 +31,12 @@
 /* dispatch(): the CONNECT belongs to a session homed on another worker. */
 #define HANDOFF 100
 
-/* The largest CONNECT before MQTT 5: fixed header (5), variable header (10) and
- * five fields of at most 2 + 65,535 bytes (client id, will topic, will payload,
- * user name, password). MQTT 5 properties will raise this with issue 4. */
-#define CONNECT_MAX_SIZE (5 + 10 + 5 * (2 + 65535))
+/* The largest CONNECT accepted: fixed header (5), variable header (10), five
+ * fields of at most 2 + 65,535 bytes (client id, will topic, will payload, user
+ * name, password) and, for 5.0, up to 64 KiB each of CONNECT and will
+ * properties - more than any real client sends, and a bound on what a peer can
+ * make the broker buffer before it knows who the peer is. */
+#define CONNECT_MAX_SIZE (5 + 10 + 5 * (2 + 65535) + 2 * (4 + 65536))
 
 /* Reads per readiness event before letting other connections run. */
 #define READS_PER_EVENT 4
@@ -98,7 +104,7 @@ struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t l
 void client_arm_keepalive(struct client *c)
 {
     struct worker *w = c->w;
-    if (c->state == CLIENT_CONNECTING) {
+    if (c->state == CLIENT_CONNECTING || c->state == CLIENT_AUTHENTICATING) {
         sl_wheel_add(&w->wheel, &c->timer,
                      c->last_rx_ms + (uint64_t)w->srv->cfg->connect_timeout * 1000);
     } else if (c->keepalive) {
@@ -111,13 +117,13 @@ void client_arm_keepalive(struct client *c)
 static void on_timer(struct sl_timer *t, uint64_t now_ms)
 {
     struct client *c = container_of(t, struct client, timer);
-    if (c->state == CLIENT_CONNECTING) {
+    if (c->state == CLIENT_CONNECTING || c->state == CLIENT_AUTHENTICATING) {
         client_close(c, "no CONNECT in time");
         return;
     }
     uint64_t limit = (uint64_t)c->keepalive * 1500; /* [MQTT-3.1.2-24] */
     if (now_ms - c->last_rx_ms >= limit)
-        client_close(c, "keepalive timeout");
+        client_disconnect(c, SL_RC_KEEP_ALIVE_TIMEOUT, "keepalive timeout");
     else
         client_arm_keepalive(c);
 }
@@ -142,6 +148,12 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
         if (home_for_connect(c, body, len) != c->w->idx) return HANDOFF;
         return handle_connect(c, body, len);
     }
+    if (c->state == CLIENT_AUTHENTICATING) {
+        /* Between CONNECT and CONNACK only the exchange may go on [MQTT-4.12.0-?]. */
+        if (f->type == SL_PT_AUTH) return handle_auth(c, body, len);
+        if (f->type == SL_PT_DISCONNECT) return handle_disconnect(c, body, len);
+        return SL_EPROTO;
+    }
     switch (f->type) {
     case SL_PT_CONNECT:
         return SL_EPROTO; /* a second CONNECT [MQTT-3.1.0-2] */
@@ -163,6 +175,8 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
         return handle_pingreq(c, body, len);
     case SL_PT_DISCONNECT:
         return handle_disconnect(c, body, len);
+    case SL_PT_AUTH:
+        return handle_auth(c, body, len);
     default:
         return SL_EPROTO; /* AUTH before 5.0 support, and anything else */
     }
@@ -199,7 +213,7 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
             break;
         }
         if (max && total > max) {
-            client_close(c, "packet larger than max_packet_size");
+            client_disconnect(c, SL_RC_PACKET_TOO_LARGE, "packet larger than max_packet_size");
             break;
         }
         if (len - off < total) {
@@ -215,7 +229,12 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
         if (rc < 0) {
             sl_info("closing %s (%s): %s", c->session ? c->session->id : c->peer, c->peer,
                     sl_strerror(rc));
-            client_close(c, sl_strerror(rc));
+            uint8_t reason = c->dc_reason;
+            if (!reason)
+                reason = rc == SL_EMALFORMED ? SL_RC_MALFORMED_PACKET
+                         : rc == SL_ENOMEM   ? SL_RC_UNSPECIFIED_ERROR
+                                             : SL_RC_PROTOCOL_ERROR;
+            client_disconnect(c, reason, sl_strerror(rc));
             break;
         }
     }
@@ -372,28 +391,46 @@ void client_close(struct client *c, const char *why)
         sl_notice("Client %s disconnected: %s.", s ? s->id : "?", why);
     else
         sl_debug("connection from %s closed: %s", c->peer, why);
+    /* The will goes unless the client sent DISCONNECT [MQTT-3.1.2-8]
+     * [MQTT-3.1.2-10] (5.0: other than 0x04, handle_disconnect). */
+    struct sl_msg *will = c->will;
+    c->will = NULL;
+    if (c->disconnected) {
+        sl_msg_unref(will);
+        will = NULL;
+    }
     if (s) {
         s->client = NULL;
         session_set_online(s, false, w->now_ms);
         c->session = NULL;
-        if (s->clean) session_end(s); /* [MQTT-3.1.2-6] */
-    }
-    if (c->will) {
-        if (!c->disconnected) { /* [MQTT-3.1.2-8] [MQTT-3.1.2-10] */
-            struct session *blocker = route_publish(w, c->will);
-            if (blocker) session_unref(blocker); /* nobody waits for a will's ack */
-        }
-        sl_msg_unref(c->will);
-        c->will = NULL;
+        session_detach(s, will, c->will_delay_s); /* takes the will */
+    } else if (will) {
+        route_publish_will(w, will);
     }
     unlink_client(w, c);
     c->closed_next = w->closed_head;
     w->closed_head = c;
 }
 
+void client_disconnect(struct client *c, uint8_t reason, const char *why)
+{
+    if (c->state == CLIENT_CONNECTED && c->version == SL_MQTT_5 && !c->awaiting_connack &&
+        !c->close_after_flush)
+        send_disconnect(c, reason, why);
+    client_close(c, why);
+}
+
+int client_fail(struct client *c, uint8_t reason)
+{
+    c->dc_reason = reason;
+    return reason == SL_RC_MALFORMED_PACKET ? SL_EMALFORMED : SL_EPROTO;
+}
+
 void client_free(struct client *c)
 {
     sl_outq_clear(&c->out);
+    topic_aliases_free(c->aliases);
+    auth_exchange_free(c->auth);
     if (c->conn.fd >= 0) c->conn.tp->close(&c->conn);
     sl_msg_unref(c->will);
     for (uint32_t i = 0; i < c->held_n; i++)
@@ -433,10 +470,11 @@ int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *ow
 
 int client_send_held(struct client *c, const void *p, size_t n)
 {
-    return client_send_held_after(c, p, n, NULL);
+    return client_send_held_after(c, p, n, NULL, false);
 }
 
-int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker)
+int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker,
+                           bool qos1_in)
 {
     struct worker *w = c->w;
     int rc = SL_ENOMEM;
@@ -463,6 +501,7 @@ int client_send_held_after(struct client *c, const void *p, size_t n, struct ses
     h->end = (uint32_t)c->held_len;
     h->blocker = blocker;
     h->since_ms = w->now_ms;
+    h->qos1_in = qos1_in;
     blocker = NULL;
     worker_want_release(w, c);
     rc = SL_OK;
@@ -491,6 +530,8 @@ void client_release_held(struct client *c, uint64_t durable)
         k++;
     if (k == 0) return;
     size_t bytes = c->held[k - 1].end;
+    for (uint32_t i = 0; i < k; i++)
+        if (c->held[i].qos1_in && c->qos1_in) c->qos1_in--;
     if (client_send(c, c->held_buf, bytes) != SL_OK) {
         client_close(c, "out of memory");
         return;

@@ -5,6 +5,7 @@
  * Life cycle:
  *
  *   accept -> CONNECTING --CONNECT--> (moved to the session's home worker)
+ *          [-> AUTHENTICATING --AUTH ... --> ]   5.0 enhanced authentication
  *          -> CONNECTED --DISCONNECT / error / keepalive / takeover--> CLOSED
  *
  * Closing only unlinks (epoll, timer, session, flush lists) and publishes the
@@ -29,14 +30,22 @@
 struct session;
 struct sl_msg;
 struct worker;
+struct topic_aliases;
+struct auth_exchange;
 
-enum client_state { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_CLOSED };
+enum client_state {
+    CLIENT_CONNECTING,
+    CLIENT_AUTHENTICATING, /* 5.0: CONNECT in, AUTH exchange under way, no CONNACK yet */
+    CLIENT_CONNECTED,
+    CLIENT_CLOSED
+};
 
 struct held_ack {
     uint64_t ticket;
     uint32_t end;            /* offset in held_buf just past this ack */
     struct session *blocker; /* back-pressure: wait while it is congested (a reference) */
     uint64_t since_ms;
+    bool qos1_in; /* a PUBACK: releasing it frees a slot of the Receive Maximum */
 };
 
 /* Longest a publisher's ack waits for a congested subscriber: past this, the
@@ -72,6 +81,16 @@ struct client {
 
     struct sl_msg *will; /* NULL: no will */
 
+    /* MQTT 5.0 (docs/mqtt5.md); zero for older versions. */
+    bool problem_info;             /* Request Problem Information (default 1): reason strings */
+    uint8_t dc_reason;             /* reason the error path puts in its DISCONNECT; 0: derived */
+    uint16_t recv_max;             /* the client's Receive Maximum: caps our window; 0: none */
+    uint16_t qos1_in;              /* inbound QoS 1 whose PUBACK is not out yet */
+    uint32_t max_packet;           /* the client's Maximum Packet Size; 0: none */
+    uint32_t will_delay_s;         /* Will Delay Interval */
+    struct topic_aliases *aliases; /* NULL until the first alias either way */
+    struct auth_exchange *auth;    /* enhanced authentication, during CONNECT or re-auth */
+
     struct client *prev, *next; /* worker's client list */
     struct client *flush_next;  /* worker's list of clients with output */
     struct client *held_next;   /* worker's list of clients with held acks */
@@ -95,6 +114,15 @@ void client_on_writable(struct client *c);
  * the client sent DISCONNECT (c->disconnected) [MQTT-3.1.2-8]. */
 void client_close(struct client *c, const char *why);
 
+/* The same after telling a 5.0 client why: DISCONNECT with reason and, as
+ * Reason String, why (5.0 §3.14). Before 5.0, or before the CONNACK went out
+ * [MQTT-3.14.0-1], it only closes. */
+void client_disconnect(struct client *c, uint8_t reason, const char *why);
+
+/* For handlers: records the reason code for the DISCONNECT that the error path
+ * sends and returns the error that closes the connection. */
+int client_fail(struct client *c, uint8_t reason);
+
 /* (Re)arms the timer: the CONNECT deadline before CONNECT, then 1.5 x keepalive
  * of silence [MQTT-3.1.2-24]. */
 void client_arm_keepalive(struct client *c);
@@ -109,8 +137,10 @@ int client_send_ref(struct client *c, const void *p, size_t n, struct sl_msg *ow
  * and released in order once it is durable (store/store.h). */
 int client_send_held(struct client *c, const void *p, size_t n);
 /* The same, and also not before blocker (reference taken over; may be NULL) is
- * no longer congested or HELD_ACK_MAX_WAIT_MS have passed. */
-int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker);
+ * no longer congested or HELD_ACK_MAX_WAIT_MS have passed. qos1_in marks a
+ * PUBACK, which counts towards the Receive Maximum until it goes out. */
+int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker,
+                           bool qos1_in);
 /* Moves held acks whose ticket is <= durable into the output queue. */
 void client_release_held(struct client *c, uint64_t durable);
 

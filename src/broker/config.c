@@ -280,6 +280,86 @@ static int d_auto_id_prefix(struct parser *p, struct line *l)
     return SL_OK;
 }
 
+/* A string directive that takes the rest of the line as UTF-8 text. */
+static int set_text(struct parser *p, struct line *l, char **dst, size_t max)
+{
+    if (strlen(l->rest) > max) return fail(p, "%s: longer than %zu bytes", l->name, max);
+    if (!printable_utf8((const unsigned char *)l->rest))
+        return fail(p, "%s: must be UTF-8 text without control characters", l->name);
+    char *s = strdup(l->rest);
+    if (s == NULL) return fail_rc(p, SL_ENOMEM, "out of memory");
+    free(*dst);
+    *dst = s;
+    return SL_OK;
+}
+
+static int d_response_information(struct parser *p, struct line *l)
+{
+    return set_text(p, l, &p->c->response_information, 512);
+}
+
+static int d_server_reference(struct parser *p, struct line *l)
+{
+    return set_text(p, l, &p->c->server_reference, 1024);
+}
+
+static int d_scram_file(struct parser *p, struct line *l)
+{
+    return set_text(p, l, &p->c->scram_file, 4096);
+}
+
+static int d_shared_subscription_policy(struct parser *p, struct line *l)
+{
+    static const char *const names[] = {"round_robin", "random", "topic_hash"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(l->rest, names[i]) == 0) {
+            p->c->shared_subscription_policy = (uint8_t)i; /* enum share_policy order */
+            return SL_OK;
+        }
+    }
+    return fail(p, "shared_subscription_policy: '%s' is not round_robin, random or topic_hash",
+                l->rest);
+}
+
+/* persistent_client_expiration: Mosquitto's syntax, a number and one of
+ * h d w m y (hours, days, weeks, months of 30 days, years of 365 days). */
+static int d_persistent_client_expiration(struct parser *p, struct line *l)
+{
+    const char *v = l->rest;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    uint64_t unit = 0;
+    if (end != v && end[0] != '\0' && end[1] == '\0') {
+        switch (end[0]) {
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        case 'w':
+            unit = 7 * 86400;
+            break;
+        case 'm':
+            unit = 30 * 86400;
+            break;
+        case 'y':
+            unit = 365 * 86400;
+            break;
+        default:
+            break;
+        }
+    }
+    if (v[0] == '-' || errno || unit == 0 || n == 0 || n > 1000000)
+        return fail(p,
+                    "persistent_client_expiration: '%s' is not a duration like 2h, 14d, 1w, 3m "
+                    "or 1y",
+                    v);
+    p->c->persistent_client_expiration = n * unit;
+    return SL_OK;
+}
+
 /* log_dest stderr|stdout|syslog|none|file PATH. PATH is the rest of the line. */
 static int d_log_dest(struct parser *p, struct line *l)
 {
@@ -455,10 +535,11 @@ static const struct {
     {"retain_available", offsetof(struct sl_config, retain_available)},
     {"set_tcp_nodelay", offsetof(struct sl_config, set_tcp_nodelay)},
     {"connection_messages", offsetof(struct sl_config, connection_messages)},
+    {"server_reference_permanent", offsetof(struct sl_config, server_reference_permanent)},
     {"log_timestamp", offsetof(struct sl_config, log_timestamp)},
 };
 
-enum num_type { U16, U32, U64, INT };
+enum num_type { U8, U16, U32, U64, INT };
 
 static const struct {
     const char *name;
@@ -480,6 +561,10 @@ static const struct {
     {"connect_timeout", offsetof(struct sl_config, connect_timeout), U32, 1, 3600, 0},
     /* Mosquitto: seconds between $SYS updates, 0 = none; 1 day caps a typo. */
     {"sys_interval", offsetof(struct sl_config, sys_interval), U32, 0, 86400, 0},
+    {"max_qos", offsetof(struct sl_config, max_qos), U8, 0, 2, 0},
+    {"max_topic_alias", offsetof(struct sl_config, max_topic_alias), U16, 0, 65535, 0},
+    /* Outbound aliases are looked up linearly per PUBLISH (topic_alias.h). */
+    {"max_topic_alias_broker", offsetof(struct sl_config, max_topic_alias_broker), U16, 0, 256, 0},
 };
 
 static const struct {
@@ -498,6 +583,13 @@ static const struct {
     {"log_type", d_log_type, 1, 1, "error|warning|notice|information|debug|all|none"},
     {"include_dir", d_include_dir, -1, -1, "DIR"},
     {"retry_interval", d_obsolete, 0, 1, "SECONDS"},
+    {"persistent_client_expiration", d_persistent_client_expiration, 1, 1,
+     "DURATION (2h, 14d, ...)"},
+    {"response_information", d_response_information, -1, -1, "TEXT (%c = client id)"},
+    {"server_reference", d_server_reference, -1, -1, "SERVER[:PORT]"},
+    {"shared_subscription_policy", d_shared_subscription_policy, 1, 1,
+     "round_robin|random|topic_hash"},
+    {"scram_file", d_scram_file, -1, -1, "PATH"},
 };
 
 /* Mosquitto directives of features Starling does not have yet (mosquitto.conf(5),
@@ -564,9 +656,6 @@ static const char *const unsupported[] = {
     "log_facility",
     "log_timestamp_format",
     "max_inflight_bytes",
-    "max_qos",
-    "max_topic_alias",
-    "max_topic_alias_broker",
     "maximum_qos",
     "memory_limit",
     "message_size_limit",
@@ -580,7 +669,6 @@ static const char *const unsupported[] = {
     "persistence",
     "persistence_file",
     "persistence_location",
-    "persistent_client_expiration",
     "pid_file",
     "plugin",
     "psk_file",
@@ -700,6 +788,9 @@ static int dispatch(struct parser *p, struct line *l)
         }
         void *field = (char *)c + num_directives[i].offset;
         switch (num_directives[i].type) {
+        case U8:
+            *(uint8_t *)field = (uint8_t)v;
+            break;
         case U16:
             *(uint16_t *)field = (uint16_t)v;
             break;
@@ -822,6 +913,9 @@ void sl_config_init(struct sl_config *c)
         .threads = 0,
         .set_tcp_nodelay = false,
         .connection_messages = true,
+        .max_qos = 2,
+        .max_topic_alias = 10,
+        .max_topic_alias_broker = 10,
         .log_dest = SL_LOG_DEST_STDERR,
         .log_types = SL_LOG_ERR | SL_LOG_WARNING | SL_LOG_NOTICE | SL_LOG_INFO,
         .log_timestamp = true,
@@ -924,6 +1018,9 @@ void sl_config_free(struct sl_config *c)
     free(c->listeners);
     free(c->auto_id_prefix);
     free(c->log_file);
+    free(c->response_information);
+    free(c->server_reference);
+    free(c->scram_file);
     free(c->default_listener.bind_address);
     *c = (struct sl_config){0};
 }

@@ -44,6 +44,16 @@ struct sl_config {
     int threads;                     /* default 0 = online CPUs */
     bool set_tcp_nodelay;            /* default false */
     bool connection_messages;        /* default true: log connects/disconnects */
+    /* MQTT 5.0 (docs/mqtt5.md) and Mosquitto's session/QoS limits. */
+    uint8_t max_qos;                       /* default 2 */
+    uint16_t max_topic_alias;              /* inbound aliases per connection; default 10 */
+    uint16_t max_topic_alias_broker;       /* outbound aliases; default 10, at most 256 */
+    uint64_t persistent_client_expiration; /* seconds; 0 = never (default) */
+    char *response_information;            /* NULL: not sent; "%c" = client id */
+    char *server_reference;                /* NULL: no redirection */
+    bool server_reference_permanent;       /* 0x9D Server moved instead of 0x9C */
+    uint8_t shared_subscription_policy;    /* enum share_policy (topic_tree.h) */
+    char *scram_file;                      /* SCRAM-SHA-256 credentials; NULL: none */
 
     unsigned log_dest;  /* SL_LOG_DEST_* bits; default stderr */
     char *log_file;     /* for SL_LOG_DEST_FILE */

@@ -2,7 +2,14 @@
  * msg.h - one application message, immutable once built and shared by reference
  * between every subscriber, queue and retained slot that holds it.
  *
- *   [struct sl_msg | topic bytes | payload bytes]   one allocation
+ *   [struct sl_msg | topic bytes | property bytes | payload bytes]   one allocation
+ *
+ * 'props' are the MQTT 5 properties that travel with the message to 5.0
+ * subscribers, encoded as on the wire and in the publisher's order: Payload
+ * Format Indicator, Content Type, Response Topic, Correlation Data, User
+ * Properties. Message Expiry is kept as an absolute deadline instead (the
+ * remaining interval is written per delivery), and Topic Alias and Subscription
+ * Identifier are per connection or per subscriber, never stored.
  *
  * The reference count is atomic because workers hand messages to each other. QoS
  * and retain here are those the publisher sent; each delivery carries its own.
@@ -15,20 +22,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/bytes.h"
+
 struct sl_msg {
     atomic_uint refs;
     uint8_t qos;
     bool retain;
     uint16_t topic_len;
     uint32_t payload_len;
-    const uint8_t *topic;   /* -> data */
-    const uint8_t *payload; /* -> data + topic_len */
+    uint32_t props_len;
+    uint32_t expiry_interval_s; /* a will's Message Expiry Interval: starts when published */
+    uint64_t expiry_ms;         /* worker_clock_ms() deadline; 0: never expires */
+    const uint8_t *topic;       /* -> data */
+    const uint8_t *props;       /* -> data + topic_len */
+    const uint8_t *payload;     /* -> data + topic_len + props_len */
     uint8_t data[];
 };
 
 /* New message with one reference (the caller's). NULL on allocation failure. */
 struct sl_msg *sl_msg_new(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
                           size_t payload_len, uint8_t qos, bool retain);
+
+/* The same with forwarded 5.0 properties (copied) and an expiry deadline. */
+struct sl_msg *sl_msg_new_props(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
+                                size_t payload_len, uint8_t qos, bool retain, const uint8_t *props,
+                                size_t props_len, uint64_t expiry_ms);
+
+/* Copies the entries of a PUBLISH or Will property block (validated) that
+ * travel with the message - all but Message Expiry Interval, Topic Alias,
+ * Subscription Identifier and Will Delay Interval - to out (room for block.len), in order. Returns
+ * the bytes written. */
+size_t sl_msg_forward_props(struct sl_bytes block, uint8_t *out);
+
+/* True once the message's Message Expiry Interval has passed: it is not
+ * delivered any more [MQTT-3.3.2-5]. */
+static inline bool sl_msg_expired(const struct sl_msg *m, uint64_t now_ms)
+{
+    return m->expiry_ms && now_ms >= m->expiry_ms;
+}
 
 static inline struct sl_msg *sl_msg_ref(struct sl_msg *m)
 {
@@ -44,7 +75,7 @@ void sl_msg_release(void *m);
 /* Bytes a message accounts for in queue limits. */
 static inline size_t sl_msg_size(const struct sl_msg *m)
 {
-    return (size_t)m->topic_len + m->payload_len;
+    return (size_t)m->topic_len + m->props_len + m->payload_len;
 }
 
 #endif

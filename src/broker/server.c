@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "net/listener.h"
 #include "store/store.h"
+#include "auth/scram.h"
+#include "broker/session.h"
 
 int server_home_of(const struct server *srv, const uint8_t *id, size_t len)
 {
@@ -65,6 +67,18 @@ int server_init(struct server *srv, const struct sl_config *cfg)
     atomic_init(&srv->stop, false);
     if (topic_tree_init(&srv->subs) != SL_OK || retain_init(&srv->retained) != SL_OK)
         return SL_ENOMEM;
+    srv->subs.share_policy = cfg->shared_subscription_policy;
+    srv->subs.member_online = session_online_any;
+    if (cfg->scram_file) {
+        char err[512];
+        int rc = scram_creds_load(cfg->scram_file, &srv->scram, err, sizeof(err));
+        if (rc != SL_OK) {
+            sl_error("scram_file: %s", err);
+            return rc;
+        }
+        sl_notice("loaded %zu SCRAM-SHA-256 credentials from %s", scram_creds_count(srv->scram),
+                  cfg->scram_file);
+    }
     srv->store = sl_store_memory_open();
     srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
     srv->conns = calloc(cfg->nlisteners, sizeof(*srv->conns));
@@ -141,6 +155,7 @@ void server_destroy(struct server *srv)
     if (srv->subs.root) topic_tree_destroy(&srv->subs);
     if (srv->retained.root) retain_destroy(&srv->retained);
     sl_store_close(srv->store);
+    scram_creds_free(srv->scram);
     free(srv->conns);
     free(srv->ports);
     memset(srv, 0, sizeof(*srv));

@@ -19,6 +19,7 @@
 #include "broker/retain.h"
 #include "broker/topic_tree.h"
 
+struct scram_creds;
 struct sl_config;
 struct sl_store;
 struct worker;
@@ -31,9 +32,10 @@ struct server {
     struct retain_store retained;
     struct sl_store *store;
     atomic_bool stop;
-    atomic_int *conns; /* per listener */
-    uint16_t *ports;   /* per listener, as bound */
-    uint64_t start_ms; /* worker_clock_ms() at server_init, for $SYS uptime */
+    atomic_int *conns;         /* per listener */
+    uint16_t *ports;           /* per listener, as bound */
+    uint64_t start_ms;         /* worker_clock_ms() at server_init, for $SYS uptime */
+    struct scram_creds *scram; /* scram_file, loaded at start; NULL: none */
 };
 
 /* Opens listeners and prepares workers (not started). Errors are logged. */

@@ -30,14 +30,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/subids.h"
+#include "core/timer_wheel.h"
+
 struct client;
 struct sl_msg;
 struct worker;
 
 struct session_sub {
-    uint8_t *filter;
+    uint8_t *filter; /* as subscribed: "$share/g/f" for a shared one */
     uint16_t len;
     uint8_t qos;
+    uint8_t flags;  /* TOPIC_SUB_* (topic_tree.h) */
+    uint32_t subid; /* 5.0 Subscription Identifier, 0 for none */
+};
+
+/* How one message goes to one session. */
+struct delivery {
+    uint8_t qos; /* min(publish, granted) */
+    bool retain;
+    bool shared;       /* through a shared subscription only: may move to another member */
+    struct subids ids; /* owned */
 };
 
 enum inflight_state {
@@ -48,16 +61,17 @@ enum inflight_state {
 struct inflight {
     struct sl_msg *msg; /* NULL once released (QoS 2 after PUBREC) */
     uint16_t pid;
-    uint8_t qos;
     uint8_t state;
-    bool retain;
+    struct delivery d;
 };
 
 struct queued {
     struct sl_msg *msg;
-    uint8_t qos;
-    bool retain;
+    struct delivery d;
 };
+
+/* Session Expiry Interval meaning "never" (5.0 §3.1.2.11.2). */
+#define SESSION_EXPIRY_NEVER UINT32_MAX
 
 struct session {
     atomic_uint refs;
@@ -67,8 +81,15 @@ struct session {
     char *id;
     uint16_t id_len;
     uint32_t id_hash;
-    bool clean; /* clean session: ends with its connection */
     bool dead;
+    /* Seconds the session outlives its connection: 0 ends it with the
+     * connection (3.1.1 clean session, 5.0 default), SESSION_EXPIRY_NEVER keeps
+     * it until persistent_client_expiration, if set. */
+    uint32_t expiry_s;
+    struct sl_timer timer; /* while offline: expiry, and a delayed will */
+    uint64_t expire_at_ms; /* 0: does not expire */
+    struct sl_msg *will;   /* 5.0 will waiting for its Will Delay Interval */
+    uint64_t will_at_ms;
 
     struct session_sub *subs;
     uint32_t nsubs, subs_cap;
@@ -81,7 +102,8 @@ struct session {
     uint32_t q_head, q_n, q_cap;
     size_t q_bytes;
 
-    uint8_t *qos2_in; /* bitmap of inbound QoS 2 ids awaiting PUBREL; lazily 8 KiB */
+    uint8_t *qos2_in;   /* bitmap of inbound QoS 2 ids awaiting PUBREL; lazily 8 KiB */
+    uint32_t qos2_in_n; /* bits set: counts towards the 5.0 Receive Maximum */
 
     /* Back-pressure state, written by the home worker and read by any worker
      * (relaxed atomics: a slightly stale value only shifts when pressure starts). */
@@ -103,11 +125,22 @@ void session_table_destroy(struct session_table *t);
 struct session *session_find(struct session_table *t, const uint8_t *id, size_t len);
 
 /* A new session in w's table, with the table's reference. NULL on ENOMEM. */
-struct session *session_create(struct worker *w, const uint8_t *id, size_t len, bool clean);
+struct session *session_create(struct worker *w, const uint8_t *id, size_t len, uint32_t expiry_s);
 
-/* Ends the session: subscriptions out of the topic tree, queued and inflight
- * messages dropped, out of the table, marked dead, table reference dropped. */
+/* Ends the session: a delayed will is published [MQTT-3.1.3-9], subscriptions
+ * out of the topic tree, queued and inflight messages dropped, out of the
+ * table, marked dead, table reference dropped. */
 void session_end(struct session *s);
+
+/* Its connection is gone. will (NULL: none; the reference is taken over) is
+ * published now, or after will_delay_s seconds if the session lives that long.
+ * Shared-subscription messages not yet acknowledged go to other members of
+ * their groups. Then the session ends (expiry 0) or its expiry starts. */
+void session_detach(struct session *s, struct sl_msg *will, uint32_t will_delay_s);
+
+/* A connection resumes the session: a delayed will is cancelled
+ * [MQTT-3.1.3-9] and expiry stops. */
+void session_attach(struct session *s, struct client *c);
 
 static inline void session_ref(struct session *s)
 {
@@ -115,22 +148,26 @@ static inline void session_ref(struct session *s)
 }
 void session_unref(struct session *s);
 
-/* Subscriptions: both the session's own list and the topic tree. */
-int session_subscribe(struct session *s, const uint8_t *filter, size_t len, uint8_t qos);
+/* Subscriptions: both the session's own list and the topic tree. *existed
+ * says whether the filter was already subscribed (5.0 Retain Handling 1). */
+int session_subscribe(struct session *s, const uint8_t *filter, size_t len, uint8_t qos,
+                      uint8_t flags, uint32_t subid, bool *existed);
 bool session_unsubscribe(struct session *s, const uint8_t *filter, size_t len);
 
-/* Delivers m at qos (already min(publish, granted)) with the given retain flag:
- * straight out if connected and the window allows, else queued within limits,
- * else dropped (counted). Runs on the home worker. Does not consume the caller's
- * reference. */
-void session_deliver(struct session *s, struct sl_msg *m, uint8_t qos, bool retain);
+/* Delivers m as d says: straight out if connected and the window allows, else
+ * queued within limits, else dropped (counted); an expired message is dropped.
+ * Runs on the home worker. Does not consume the caller's reference to m; takes
+ * over d->ids. */
+void session_deliver(struct session *s, struct sl_msg *m, struct delivery *d);
 
 /* Acknowledgements from the subscriber. Unknown ids are ignored (a client may
  * repeat an ack after reconnecting). session_on_pubrec returns false if the id
  * is unknown (the caller still answers PUBREL [MQTT-4.3.3-1]). */
 void session_on_puback(struct session *s, uint16_t pid);
-bool session_on_pubrec(struct session *s, uint16_t pid);
-void session_on_pubcomp(struct session *s, uint16_t pid);
+/* reason >= 0x80 (5.0) ends the QoS 2 delivery: no PUBREL follows. */
+bool session_on_pubrec(struct session *s, uint16_t pid, uint8_t reason);
+/* False if the id was not waiting for PUBCOMP. */
+bool session_on_pubcomp(struct session *s, uint16_t pid);
 
 /* On (re)connect of a persistent session: resend the window (PUBLISH with DUP,
  * or PUBREL) [MQTT-4.4.0-1], then move queued messages into the window. */
@@ -151,12 +188,21 @@ static inline void session_transit_add(struct session *s, int delta)
     atomic_fetch_add_explicit(&s->pressure_transit, (unsigned)delta, memory_order_relaxed);
 }
 
+/* True while a client is attached; any thread (the topic tree's shared groups
+ * prefer such members). */
+bool session_online_any(const struct session *s);
+
 /* Attach/detach bookkeeping for the back-pressure state. */
 void session_set_online(struct session *s, bool online, uint64_t now_ms);
 
 /* Inbound QoS 2 ids (publisher -> broker). test_and_set returns true if the id
  * was already pending (a duplicate: do not deliver again). */
 int session_qos2_in_mark(struct session *s, uint16_t pid, bool *was_set);
-void session_qos2_in_clear(struct session *s, uint16_t pid);
+static inline bool session_qos2_in_pending(const struct session *s, uint16_t pid)
+{
+    return s->qos2_in && (s->qos2_in[pid >> 3] >> (pid & 7)) & 1u;
+}
+/* False if the id was not pending (5.0: PUBCOMP 0x92). */
+bool session_qos2_in_clear(struct session *s, uint16_t pid);
 
 #endif

@@ -29,7 +29,7 @@ static void publish(struct worker *w, const char *topic, const char *value)
     struct sl_msg *m = sl_msg_new((const uint8_t *)topic, strlen(topic), (const uint8_t *)value,
                                   strlen(value), 0, true);
     if (!m) return;
-    struct session *blocker = route_publish(w, m); /* always NULL at QoS 0 */
+    struct session *blocker = route_publish(w, m, NULL, NULL); /* always NULL at QoS 0 */
     if (blocker) session_unref(blocker);
     sl_msg_unref(m);
 }

@@ -16,6 +16,7 @@
 #include "broker/sys.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "proto/reason.h"
 #include "core/outq.h"
 #include "net/listener.h"
 #include "store/store.h"
@@ -88,7 +89,9 @@ void worker_want_release(struct worker *w, struct client *c)
 static void drop_item(struct worker *w, const struct item *it)
 {
     if (it->kind == ITEM_DELIVER) {
-        if (it->qos > 0) session_transit_add(it->session, -1);
+        if (it->d.qos > 0) session_transit_add(it->session, -1);
+        struct subids ids = it->d.ids;
+        subids_free(&ids);
         sl_msg_unref(it->msg);
         session_unref(it->session);
         stat_add(&w->stats.msgs_dropped, 1);
@@ -106,7 +109,7 @@ static void send_batch(struct worker *w, int dst, struct batch *b)
 
 void worker_post(struct worker *w, int dst, const struct item *it)
 {
-    if (it->kind == ITEM_DELIVER && it->qos == 0 &&
+    if (it->kind == ITEM_DELIVER && it->d.qos == 0 &&
         atomic_load_explicit(&w->srv->workers[dst].inbox_pending, memory_order_relaxed) >
             INBOX_QOS0_LIMIT) {
         drop_item(w, it); /* the destination worker is overloaded */
@@ -145,12 +148,14 @@ static bool push_outbox(struct worker *w)
 static void run_item(struct worker *w, struct item *it)
 {
     switch (it->kind) {
-    case ITEM_DELIVER:
-        session_deliver(it->session, it->msg, it->qos, it->retain);
-        if (it->qos > 0) session_transit_add(it->session, -1);
+    case ITEM_DELIVER: {
+        uint8_t qos = it->d.qos;
+        session_deliver(it->session, it->msg, &it->d);
+        if (qos > 0) session_transit_add(it->session, -1);
         sl_msg_unref(it->msg);
         session_unref(it->session);
         break;
+    }
     case ITEM_ADOPT:
         client_adopt(w, it->client);
         break;
@@ -304,10 +309,11 @@ void worker_destroy(struct worker *w)
 {
     /* Connections first: the broker is going away, so no will is published
      * (Mosquitto does the same), and sessions end with the process. */
+    w->destroying = true;
     while (w->clients) {
         struct client *c = w->clients;
         c->disconnected = true;
-        client_close(c, "broker shutting down");
+        client_disconnect(c, SL_RC_SERVER_SHUTTING_DOWN, "broker shutting down");
     }
     free_closed(w);
     for (int i = 0; w->outbox && i < w->srv->nworkers; i++) {
@@ -335,6 +341,7 @@ void worker_drain_leftovers(struct worker *w)
         for (uint32_t i = 0; i < b->n; i++) {
             struct item *it = &b->items[i];
             if (it->kind == ITEM_DELIVER) {
+                subids_free(&it->d.ids);
                 sl_msg_unref(it->msg);
                 session_unref(it->session);
             } else {

@@ -37,8 +37,7 @@ enum item_kind { ITEM_DELIVER, ITEM_ADOPT };
 
 struct item {
     uint8_t kind;
-    uint8_t qos;
-    bool retain;
+    struct delivery d;       /* DELIVER: how (owns d.ids) */
     struct session *session; /* DELIVER: a reference */
     struct sl_msg *msg;      /* DELIVER: a reference */
     struct client *client;   /* ADOPT */
@@ -121,6 +120,7 @@ struct worker {
 
     struct worker_stats stats;
     struct sl_timer sys_timer; /* worker 0: $SYS updates (sys.c) */
+    bool destroying;           /* worker_destroy runs: nothing new is routed */
 };
 
 #define WORKER_SCRATCH_SIZE 65536

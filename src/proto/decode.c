@@ -244,6 +244,7 @@ static int decode_sub_list(const uint8_t *body, size_t len, uint8_t version, boo
 
     list->ptr = r.p;
     list->len = r.left;
+    bool proto_err = false;
     while (r.left > 0) {
         struct sl_bytes filter;
         uint8_t opt;
@@ -252,18 +253,19 @@ static int decode_sub_list(const uint8_t *body, size_t len, uint8_t version, boo
         if (filter.len == 0) return SL_EMALFORMED;        /* [MQTT-4.7.3-1] */
         if (has_options) {
             if (!read_u8(&r, &opt)) return SL_EMALFORMED;
-            if ((opt & 0x03) == 3) return SL_EMALFORMED; /* [MQTT-3-8.3-4]; 5.0 §3.8.3.1 */
             if (version != SL_MQTT_5) {
-                if (opt & 0xfc) return SL_EMALFORMED; /* [MQTT-3-8.3-4] */
+                if ((opt & 0x03) == 3) return SL_EMALFORMED; /* [MQTT-3-8.3-4] */
+                if (opt & 0xfc) return SL_EMALFORMED;        /* [MQTT-3-8.3-4] */
             } else {
-                if (((opt >> 4) & 0x03) == 3)
-                    return SL_EMALFORMED;             /* retain handling 3: 5.0 §3.8.3.1 */
                 if (opt & 0xc0) return SL_EMALFORMED; /* [MQTT-3.8.3-5] */
+                /* QoS 3 and Retain Handling 3 parse, but are Protocol Errors
+                 * (5.0 §3.8.3.1); a malformation later in the packet wins. */
+                if ((opt & 0x03) == 3 || ((opt >> 4) & 0x03) == 3) proto_err = true;
             }
         }
         (*count)++;
     }
-    return SL_OK;
+    return proto_err ? SL_EPROTO : SL_OK;
 }
 
 int sl_decode_subscribe(const uint8_t *body, size_t len, uint8_t version, struct sl_subscribe *out)
@@ -322,6 +324,11 @@ int sl_decode_disconnect(const uint8_t *body, size_t len, uint8_t version,
     if (r.left == 0) return SL_OK;
     if (!read_props(&r, &out->props) || r.left != 0) return SL_EMALFORMED;
     return SL_OK;
+}
+
+int sl_decode_auth(const uint8_t *body, size_t len, struct sl_disconnect *out)
+{
+    return sl_decode_disconnect(body, len, SL_MQTT_5, out);
 }
 
 int sl_decode_connack(const uint8_t *body, size_t len, uint8_t version, struct sl_connack *out)

@@ -7,8 +7,9 @@
  * nothing is copied or allocated, so the views live as long as the body buffer.
  * Every read is bounds-checked against body_len; trailing bytes are an error.
  *
- * Returns SL_OK, SL_EMALFORMED (the caller closes the connection), or for CONNECT
- * also SL_EVERSION (answer CONNACK "unacceptable protocol version", then close).
+ * Returns SL_OK, SL_EMALFORMED (the caller closes the connection), for CONNECT
+ * also SL_EVERSION (answer CONNACK "unacceptable protocol version", then close),
+ * and for a 5.0 SUBSCRIBE SL_EPROTO (below).
  *
  * MQTT 5.0: property blocks are length-checked and returned as raw views
  * ('props'); the property codec (proto/props.c, issue 4) interprets them. Before
@@ -82,8 +83,9 @@ int sl_decode_ack(const uint8_t *body, size_t len, uint8_t version, struct sl_ac
 
 /* SUBSCRIBE: packet id != 0; v5 properties; at least one (filter, options) pair
  * [MQTT-3.8.3-3]; each filter valid UTF-8 and non-empty; options: before 5.0 only
- * the QoS bits may be set and QoS != 3 [MQTT-3-8.3-4]; in 5.0 QoS != 3, retain
- * handling != 3 and bits 6-7 zero [MQTT-3.8.3-5]. Filter *syntax* (wildcard
+ * the QoS bits may be set and QoS != 3 [MQTT-3-8.3-4]; in 5.0 bits 6-7 zero
+ * [MQTT-3.8.3-5], and QoS 3 or Retain Handling 3 give SL_EPROTO (a Protocol
+ * Error, 0x82, where everything else parsed). Filter *syntax* (wildcard
  * placement) is not checked here: 5.0 answers it per filter with a reason code.
  * Use sl_sub_iter to walk the validated list. */
 struct sl_subscribe {
@@ -121,6 +123,10 @@ struct sl_disconnect {
 };
 int sl_decode_disconnect(const uint8_t *body, size_t len, uint8_t version,
                          struct sl_disconnect *out);
+
+/* AUTH (5.0 only): the same shape as a 5.0 DISCONNECT - an optional reason
+ * (default 0x00 Success) and optional properties (5.0 §3.15.2). */
+int sl_decode_auth(const uint8_t *body, size_t len, struct sl_disconnect *out);
 
 /* Client-side decoders (client library, bench). */
 struct sl_connack {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "proto/frame.h"
+#include "proto/props.h"
 #include "proto/varint.h"
 
 size_t sl_encode_u16(uint8_t *out, uint16_t v)
@@ -204,4 +205,25 @@ size_t sl_encode_disconnect311(uint8_t *out)
     out[0] = SL_PT_DISCONNECT << 4;
     out[1] = 0;
     return SL_DISCONNECT311_SIZE;
+}
+
+size_t sl_encode_packet5_size(size_t head_len, const struct sl_props *props, size_t tail_len)
+{
+    size_t body = head_len + (props ? sl_props_block_size(props) : 0) + tail_len;
+    return packet_size(body);
+}
+
+size_t sl_encode_packet5(uint8_t *out, uint8_t first_byte, const uint8_t *head, size_t head_len,
+                         const struct sl_props *props, const uint8_t *tail, size_t tail_len)
+{
+    size_t body = head_len + (props ? sl_props_block_size(props) : 0) + tail_len;
+    uint8_t *p = out;
+    *p++ = first_byte;
+    p += sl_varint_encode(p, (uint32_t)body);
+    if (head_len) memcpy(p, head, head_len);
+    p += head_len;
+    if (props) p += sl_props_block_encode(p, props);
+    if (tail_len) memcpy(p, tail, tail_len);
+    p += tail_len;
+    return (size_t)(p - out);
 }

@@ -84,6 +84,22 @@ size_t sl_encode_subscribe1_size(uint8_t version, size_t filter_len);
 size_t sl_encode_subscribe1(uint8_t *out, uint8_t version, uint16_t packet_id,
                             const uint8_t *filter, size_t filter_len, uint8_t options);
 
+/*
+ * MQTT 5.0 packets other than PUBLISH share one shape (CONNACK, PUBACK..PUBCOMP,
+ * SUBACK, UNSUBACK, DISCONNECT, AUTH):
+ *
+ *   [first byte][remaining][head][property block][tail]
+ *
+ * head is the fixed part (CONNACK flags + reason, packet id + reason, reason),
+ * tail the per-filter reason codes of SUBACK/UNSUBACK. props NULL leaves the
+ * property block out entirely, for the short forms 5.0 allows (an ack with
+ * reason 0 and no properties is 2 bytes of head; see 5.0 §3.4.2.1).
+ */
+struct sl_props;
+size_t sl_encode_packet5_size(size_t head_len, const struct sl_props *props, size_t tail_len);
+size_t sl_encode_packet5(uint8_t *out, uint8_t first_byte, const uint8_t *head, size_t head_len,
+                         const struct sl_props *props, const uint8_t *tail, size_t tail_len);
+
 #define SL_DISCONNECT311_SIZE 2
 size_t sl_encode_disconnect311(uint8_t *out);
 

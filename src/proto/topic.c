@@ -81,3 +81,26 @@ bool sl_topic_matches(const uint8_t *filter, size_t filter_len, const uint8_t *n
             ni = ne + 1;
     }
 }
+
+bool sl_topic_share_split(const uint8_t *f, size_t len, const uint8_t **group, size_t *group_len,
+                          const uint8_t **filter, size_t *filter_len, bool *valid)
+{
+    static const char prefix[] = "$share/";
+    const size_t plen = sizeof(prefix) - 1;
+    *valid = false;
+    *group = *filter = NULL;
+    *group_len = *filter_len = 0;
+    if (len < plen || memcmp(f, prefix, plen) != 0) return false;
+    size_t i = plen;
+    while (i < len && f[i] != '/') {
+        if (f[i] == '+' || f[i] == '#') return true; /* [MQTT-4.8.2-2] */
+        i++;
+    }
+    if (i == plen || i >= len) return true; /* empty group, or no filter at all */
+    *group = f + plen;
+    *group_len = i - plen;
+    *filter = f + i + 1;
+    *filter_len = len - i - 1;
+    *valid = sl_topic_filter_valid(*filter, *filter_len);
+    return true;
+}

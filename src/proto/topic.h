@@ -20,6 +20,13 @@ bool sl_topic_name_valid(const uint8_t *t, size_t len);
  * Shared-subscription syntax is not interpreted here. */
 bool sl_topic_filter_valid(const uint8_t *f, size_t len);
 
+/* Shared subscription "$share/GROUP/FILTER" (5.0 §4.8.2): true when f starts with
+ * "$share/". *valid then says whether GROUP is at least one character without
+ * '/', '+' or '#' and FILTER a valid filter [MQTT-4.8.2-1] [MQTT-4.8.2-2]; group and
+ * filter get views into f. */
+bool sl_topic_share_split(const uint8_t *f, size_t len, const uint8_t **group, size_t *group_len,
+                          const uint8_t **filter, size_t *filter_len, bool *valid);
+
 /* True if the (valid) filter matches the (valid) name. A name starting with '$' is
  * not matched by a filter whose first level is '+' or '#' [MQTT-4.7.2-1].
  * "a/#" also matches "a" (the parent level) [MQTT-4.7.1-2 non-normative example]. */

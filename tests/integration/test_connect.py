@@ -291,19 +291,15 @@ def test_will_fields_parsed(broker):
     c.ping()
 
 
-# MQTT 5 support arrives in the next issue: until then a level-5 CONNECT is
-# refused with a v5-shaped CONNACK. Change this one test when v5 lands.
-MQTT5_REFUSAL = b"\x20\x03\x00\x84\x00"
-
-
-def test_mqtt5_connect_refused_until_v5_supported(broker):
-    """Level 5 CONNECT: for now CONNACK reason 0x84 Unsupported Protocol Version with
-    empty properties (`20 03 00 84 00`), then close."""
+def test_mqtt5_connect_accepted(broker):
+    """Level 5 CONNECT with an empty property block is accepted: CONNACK with reason
+    0x00, session present 0 and a property block (tests/integration/test_mqtt5_*.py
+    cover the properties)."""
     c = Client(broker)
     c.send(mq.connect("v5", protocol=5, properties=b"\x00"))
     p = c.recv_packet()
-    assert p.raw == MQTT5_REFUSAL, f"got {p!r}"
-    c.expect_closed()
+    assert p.type == mq.CONNACK and p.body[:2] == b"\x00\x00", f"got {p!r}"
+    assert c.is_open()
 
 
 def test_max_keepalive(broker_factory):

@@ -183,7 +183,6 @@ static void test_unknown_and_unsupported(void)
         "persistence_file",
         "autosave_interval",
         "autosave_on_changes",
-        "persistent_client_expiration",
         "per_listener_settings",
         "plugin",
         "auth_plugin",
@@ -211,7 +210,7 @@ static void test_unknown_and_unsupported(void)
         "log_facility",
         "log_timestamp_format",
         "global_max_clients",
-        "max_qos",
+        "maximum_qos",
         "bind_interface",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -639,6 +638,57 @@ static void test_log_type(void)
                      "error|warning|notice|information|debug|all|none)"));
 }
 
+static void test_mqtt5_directives(void)
+{
+    struct sl_config c;
+    sl_config_init(&c);
+    CHECK_EQ_INT(c.max_qos, 2);
+    CHECK_EQ_INT(c.max_topic_alias, 10);
+    CHECK_EQ_INT(c.max_topic_alias_broker, 10);
+    CHECK_EQ_INT(c.persistent_client_expiration, 0);
+    CHECK_EQ_INT(c.shared_subscription_policy, 0);
+    CHECK(c.response_information == NULL && c.server_reference == NULL && c.scram_file == NULL);
+    CHECK_EQ_INT(load(&c, "max_qos 1\n"
+                          "max_topic_alias 0\n"
+                          "max_topic_alias_broker 256\n"
+                          "persistent_client_expiration 2d\n"
+                          "response_information reply/%c/x\n"
+                          "server_reference other.example:1883\n"
+                          "server_reference_permanent true\n"
+                          "shared_subscription_policy topic_hash\n"
+                          "scram_file /etc/starling/scram\n"),
+                 0);
+    CHECK_EQ_INT(c.max_qos, 1);
+    CHECK_EQ_INT(c.max_topic_alias, 0);
+    CHECK_EQ_INT(c.max_topic_alias_broker, 256);
+    CHECK_EQ_INT(c.persistent_client_expiration, 2 * 86400);
+    CHECK(strcmp(c.response_information, "reply/%c/x") == 0);
+    CHECK(strcmp(c.server_reference, "other.example:1883") == 0);
+    CHECK(c.server_reference_permanent);
+    CHECK_EQ_INT(c.shared_subscription_policy, 2);
+    CHECK(strcmp(c.scram_file, "/etc/starling/scram") == 0);
+    sl_config_free(&c);
+
+    const char *units[][2] = {
+        {"1h", "3600"}, {"1w", "604800"}, {"1m", "2592000"}, {"1y", "31536000"}};
+    for (size_t i = 0; i < 4; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "persistent_client_expiration %s\n", units[i][0]);
+        sl_config_init(&c);
+        CHECK_EQ_INT(load(&c, text), 0);
+        CHECK_EQ_INT(c.persistent_client_expiration, strtoull(units[i][1], NULL, 10));
+        sl_config_free(&c);
+    }
+    CHECK(!loads("max_qos 3\n"));
+    CHECK(!loads("max_topic_alias_broker 257\n"));
+    CHECK(!loads("persistent_client_expiration 5x\n"));
+    CHECK(!loads("persistent_client_expiration 0h\n"));
+    CHECK(!loads("persistent_client_expiration 3600\n"));
+    CHECK(!loads("persistent_client_expiration -1d\n"));
+    CHECK(!loads("shared_subscription_policy sticky\n"));
+    CHECK(!loads("response_information\n"));
+}
+
 static void test_obsolete(void)
 {
     /* Mosquitto 2 warns about and ignores retry_interval; so do we. Silence the
@@ -925,6 +975,7 @@ int main(void)
     RUN(test_log_dest);
     RUN(test_log_type);
     RUN(test_obsolete);
+    RUN(test_mqtt5_directives);
     RUN(test_finish_port_override);
     RUN(test_finish_verbose_and_checks);
     RUN(test_load_file);

@@ -3,6 +3,7 @@
  * spec, then a randomized comparison against the reference matcher in
  * proto/topic.c over many filters and topics.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,17 @@ static void match(struct topic_tree *t, const char *topic, struct hits *h)
     topic_tree_match(t, (const uint8_t *)topic, strlen(topic), on_match, h);
 }
 
+static int add_sub(struct topic_tree *t, const char *f, int s, uint8_t qos, uint8_t flags,
+                   uint32_t subid, bool *replaced)
+{
+    struct topic_match m = {.session = S(s), .qos = qos, .flags = flags, .subid = subid};
+    return topic_tree_add(t, (const uint8_t *)f, strlen(f), &m, replaced);
+}
+
 static void add(struct topic_tree *t, const char *f, int s, uint8_t qos)
 {
     bool replaced;
-    CHECK_EQ_INT(topic_tree_add(t, (const uint8_t *)f, strlen(f), S(s), qos, &replaced), 0);
+    CHECK_EQ_INT(add_sub(t, f, s, qos, 0, 0, &replaced), 0);
 }
 
 static void test_spec_examples(void)
@@ -104,7 +112,7 @@ static void test_replace_and_remove(void)
     bool replaced;
     topic_tree_init(&t);
     add(&t, "a/b", 0, 0);
-    CHECK_EQ_INT(topic_tree_add(&t, (const uint8_t *)"a/b", 3, S(0), 2, &replaced), 0);
+    CHECK_EQ_INT(add_sub(&t, "a/b", 0, 2, 0, 0, &replaced), 0);
     CHECK(replaced);
     CHECK_EQ_INT(t.count, 1);
     match(&t, "a/b", &h);
@@ -285,6 +293,155 @@ static void test_retain(void)
     retain_destroy(&r);
 }
 
+/* ---- options and shared groups ---- */
+
+struct last {
+    int n;
+    struct topic_match m[8];
+};
+
+static void on_last(void *arg, const struct topic_match *m)
+{
+    struct last *l = arg;
+    if (l->n < 8) l->m[l->n] = *m;
+    l->n++;
+}
+
+static void test_options_carried(void)
+{
+    struct topic_tree t;
+    bool replaced;
+    topic_tree_init(&t);
+    CHECK_EQ_INT(add_sub(&t, "a/+", 1, 1, TOPIC_SUB_NO_LOCAL | TOPIC_SUB_RAP, 42, &replaced), 0);
+    struct last l = {0};
+    topic_tree_match(&t, (const uint8_t *)"a/b", 3, on_last, &l);
+    CHECK_EQ_INT(l.n, 1);
+    CHECK_EQ_INT(l.m[0].flags, TOPIC_SUB_NO_LOCAL | TOPIC_SUB_RAP);
+    CHECK_EQ_INT(l.m[0].subid, 42);
+    /* A re-subscription replaces options and identifier too. */
+    CHECK_EQ_INT(add_sub(&t, "a/+", 1, 2, 0, 7, &replaced), 0);
+    CHECK(replaced);
+    l.n = 0;
+    topic_tree_match(&t, (const uint8_t *)"a/b", 3, on_last, &l);
+    CHECK_EQ_INT(l.m[0].flags, 0);
+    CHECK_EQ_INT(l.m[0].subid, 7);
+    CHECK_EQ_INT(l.m[0].qos, 2);
+    topic_tree_destroy(&t);
+}
+
+static bool online_table[64];
+static bool fake_online(const struct session *s)
+{
+    return online_table[(const char *)s - fake_sessions];
+}
+
+static void test_shared_round_robin(void)
+{
+    struct topic_tree t;
+    bool replaced;
+    struct hits h;
+    topic_tree_init(&t);
+    add(&t, "$share/g/s/#", 1, 1);
+    add(&t, "$share/g/s/#", 2, 1);
+    add(&t, "$share/g/s/#", 3, 1);
+    add(&t, "$share/other/s/+", 4, 0);
+    add(&t, "s/x", 5, 0); /* a plain subscription at another node */
+    CHECK_EQ_INT(t.count, 5);
+    int per[64] = {0};
+    for (int i = 0; i < 30; i++) {
+        struct last l = {0};
+        size_t nodes = topic_tree_match(&t, (const uint8_t *)"s/x", 3, on_last, &l);
+        /* one member of g, the member of other, and the plain subscriber */
+        CHECK_EQ_INT(l.n, 3);
+        CHECK_EQ_INT(nodes, 3);
+        for (int k = 0; k < l.n && k < 8; k++) {
+            int idx = (int)((char *)l.m[k].session - fake_sessions);
+            per[idx]++;
+            CHECK_EQ_INT((l.m[k].flags & TOPIC_SUB_SHARED) != 0, idx != 5);
+        }
+    }
+    CHECK_EQ_INT(per[1], 10); /* round robin: an even split */
+    CHECK_EQ_INT(per[2], 10);
+    CHECK_EQ_INT(per[3], 10);
+    CHECK_EQ_INT(per[4], 30);
+    CHECK_EQ_INT(per[5], 30);
+
+    /* Connected members first: with 2 offline, 1 and 3 share everything. */
+    t.member_online = fake_online;
+    memset(online_table, 0, sizeof(online_table));
+    online_table[1] = online_table[3] = online_table[4] = true;
+    memset(per, 0, sizeof(per));
+    for (int i = 0; i < 20; i++) {
+        hits_reset(&h);
+        topic_tree_match(&t, (const uint8_t *)"s/y", 3, on_match, &h);
+        for (int k = 0; k < 64; k++)
+            per[k] += h.count[k];
+    }
+    CHECK_EQ_INT(per[2], 0);
+    CHECK_EQ_INT(per[1] + per[3], 20);
+    CHECK(per[1] >= 6 && per[3] >= 6);
+
+    /* Nobody connected: a member still gets it (its session queues). */
+    memset(online_table, 0, sizeof(online_table));
+    hits_reset(&h);
+    topic_tree_match(&t, (const uint8_t *)"s/y", 3, on_match, &h);
+    CHECK_EQ_INT(h.count[1] + h.count[2] + h.count[3], 1);
+
+    /* pick_shared: another connected member, never the excluded one. */
+    online_table[1] = online_table[2] = true;
+    for (int i = 0; i < 10; i++) {
+        struct last l = {0};
+        CHECK(topic_tree_pick_shared(&t, (const uint8_t *)"$share/g/s/#", 12, S(1), on_last, &l));
+        CHECK_EQ_INT(l.n, 1);
+        CHECK(l.m[0].session == S(2));
+    }
+    online_table[2] = false;
+    struct last l = {0};
+    CHECK(!topic_tree_pick_shared(&t, (const uint8_t *)"$share/g/s/#", 12, S(1), on_last, &l));
+    CHECK(!topic_tree_pick_shared(&t, (const uint8_t *)"$share/nope/s/#", 15, S(1), on_last, &l));
+
+    /* Remove: group by group, and the same filter unshared is another thing. */
+    CHECK(!topic_tree_remove(&t, (const uint8_t *)"s/#", 3, S(1)));
+    CHECK(topic_tree_remove(&t, (const uint8_t *)"$share/g/s/#", 12, S(1)));
+    CHECK(!topic_tree_remove(&t, (const uint8_t *)"$share/g/s/#", 12, S(1)));
+    CHECK(topic_tree_remove(&t, (const uint8_t *)"$share/g/s/#", 12, S(2)));
+    CHECK(topic_tree_remove(&t, (const uint8_t *)"$share/g/s/#", 12, S(3)));
+    CHECK(topic_tree_remove(&t, (const uint8_t *)"$share/other/s/+", 16, S(4)));
+    CHECK_EQ_INT(t.count, 1);
+    t.member_online = NULL;
+    hits_reset(&h);
+    topic_tree_match(&t, (const uint8_t *)"s/x", 3, on_match, &h);
+    CHECK_EQ_INT(h.n, 1);
+    CHECK_EQ_INT(add_sub(&t, "$share/g/s/#", 1, 1, 0, 0, &replaced), 0);
+    CHECK(!replaced);
+    CHECK_EQ_INT(add_sub(&t, "$share/g/s/#", 1, 2, 0, 0, &replaced), 0);
+    CHECK(replaced);
+    CHECK_EQ_INT(t.count, 2);
+    topic_tree_destroy(&t);
+}
+
+static void test_shared_topic_hash(void)
+{
+    struct topic_tree t;
+    topic_tree_init(&t);
+    t.share_policy = SHARE_TOPIC_HASH;
+    for (int s = 1; s <= 4; s++)
+        add(&t, "$share/g/#", s, 0);
+    /* One topic always lands on the same member. */
+    for (int topic = 0; topic < 20; topic++) {
+        char name[16];
+        snprintf(name, sizeof(name), "t/%d", topic);
+        struct last first = {0};
+        topic_tree_match(&t, (const uint8_t *)name, strlen(name), on_last, &first);
+        for (int i = 0; i < 5; i++) {
+            struct last l = {0};
+            topic_tree_match(&t, (const uint8_t *)name, strlen(name), on_last, &l);
+            CHECK(l.m[0].session == first.m[0].session);
+        }
+    }
+    topic_tree_destroy(&t);
+}
+
 int main(void)
 {
     RUN(test_spec_examples);
@@ -293,5 +450,8 @@ int main(void)
     RUN(test_deep_topic_no_recursion);
     RUN(test_random_against_reference);
     RUN(test_retain);
+    RUN(test_options_carried);
+    RUN(test_shared_round_robin);
+    RUN(test_shared_topic_hash);
     return check_summary();
 }
