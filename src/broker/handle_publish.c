@@ -79,9 +79,9 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
     int rc = sl_decode_publish(body, len, flags, c->version, &p);
     if (rc != SL_OK) return rc;
     bool v5 = c->version == SL_MQTT_5;
-    struct sl_props props;
-    sl_props_init(&props);
+    struct sl_props props; /* read only for 5.0: not even cleared for older clients */
     if (v5 && (rc = check5(c, &p, &props)) != SL_OK) return rc;
+    uint32_t expiry_s = v5 ? props.message_expiry_interval : 0;
     if (p.qos > cfg->max_qos) {
         sl_notice("client %s sent QoS %u above max_qos", c->session->id, p.qos);
         return client_fail(c, SL_RC_QOS_NOT_SUPPORTED);
@@ -124,9 +124,7 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
             n = sl_msg_forward_props(p.props, buf);
         }
         /* A Message Expiry Interval of 0 is treated as none, as Mosquitto does. */
-        uint64_t expiry = props.message_expiry_interval
-                              ? c->w->now_ms + (uint64_t)props.message_expiry_interval * 1000
-                              : 0;
+        uint64_t expiry = expiry_s ? c->w->now_ms + (uint64_t)expiry_s * 1000 : 0;
         struct sl_msg *m = sl_msg_new_props(p.topic.ptr, p.topic.len, p.payload.ptr, p.payload.len,
                                             p.qos, p.retain, buf, n, expiry);
         if (buf != fwd) free(buf);

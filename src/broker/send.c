@@ -48,25 +48,27 @@ int send_publish(struct client *c, struct sl_msg *m, const struct delivery *d, b
 {
     uint8_t qos = d->qos;
     bool v5 = c->version == SL_MQTT_5;
-    size_t props_len = 0, ids_len = 0;
-    if (v5) {
-        ids_len = subids_size(d);
-        props_len = m->props_len + ids_len + (m->expiry_ms ? 5 : 0);
-    }
-    uint32_t remaining = sl_publish_remaining(c->version, m->topic_len, qos,
-                                              props_len + (v5 ? 3 : 0), m->payload_len);
-    /* The worst case (topic and an alias) must fit the client's limit: a
-     * message that does not is not sent to it at all [MQTT-3.1.2-25]. */
-    if (remaining == UINT32_MAX ||
-        (c->max_packet && 1 + sl_varint_size(remaining) + (size_t)remaining > c->max_packet))
-        return SL_ETOOBIG;
-
+    size_t props_len = 0;
     uint16_t alias = 0;
-    bool send_topic = true;
-    if (v5 && c->aliases) alias = topic_alias_out(c->aliases, m->topic, m->topic_len, &send_topic);
-    size_t topic_len = send_topic ? m->topic_len : 0;
-    if (alias) props_len += 3;
-    remaining = sl_publish_remaining(c->version, topic_len, qos, props_len, m->payload_len);
+    size_t topic_len = m->topic_len;
+    uint32_t remaining;
+    if (!v5) {
+        remaining = sl_publish_remaining(c->version, topic_len, qos, 0, m->payload_len);
+        if (remaining == UINT32_MAX) return SL_ETOOBIG;
+    } else {
+        props_len = m->props_len + subids_size(d) + (m->expiry_ms ? 5 : 0);
+        /* The worst case (topic and an alias) must fit the client's limit: a
+         * message that does not is not sent to it at all [MQTT-3.1.2-25]. */
+        remaining = sl_publish_remaining(c->version, topic_len, qos, props_len + 3, m->payload_len);
+        if (remaining == UINT32_MAX ||
+            (c->max_packet && 1 + sl_varint_size(remaining) + (size_t)remaining > c->max_packet))
+            return SL_ETOOBIG;
+        bool send_topic = true;
+        if (c->aliases) alias = topic_alias_out(c->aliases, m->topic, m->topic_len, &send_topic);
+        if (!send_topic) topic_len = 0;
+        if (alias) props_len += 3;
+        remaining = sl_publish_remaining(c->version, topic_len, qos, props_len, m->payload_len);
+    }
 
     count(c);
     bool by_ref = m->payload_len >= SL_OUTQ_REF_MIN;
