@@ -281,6 +281,21 @@ def test_shared_subscription_topic_hash(broker_factory, clients):
     assert all(len(v) == 1 for v in where.values()), f"a topic went to several members: {where}"
 
 
+def test_shared_subscription_random(broker_factory, clients):
+    """`shared_subscription_policy random`: every message goes to exactly one of
+    the three members, and each gets some of 40 (the chance that one gets none
+    is 3 * (2/3)^40, about 3e-7)."""
+    br = broker_factory(config="shared_subscription_policy random\n", threads=2)
+    members = _shared_group(clients, "p5-shr", "$share/r/p5/shr/#", broker=br)
+    pub = clients("p5-shr-pub", broker=br)
+    for i in range(40):
+        assert pub.publish("p5/shr/t", str(i).encode(), qos=1) == 0
+    got = _collect(members, 40)
+    payloads = sorted(int(m.payload) for msgs in got.values() for m in msgs)
+    assert payloads == list(range(40))
+    assert all(len(msgs) > 0 for msgs in got.values()), {k: len(v) for k, v in got.items()}
+
+
 def test_shared_subscription_no_retained(clients):
     pub = clients("p5-shret-pub")
     pub.publish("p5/shret/t", b"retained", qos=1, retain=True)

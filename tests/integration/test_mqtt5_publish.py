@@ -115,6 +115,17 @@ def test_pubrel_unknown_packet_id(broker):
     c.ping()
 
 
+def test_pubrec_unknown_packet_id(broker):
+    """PUBREC from a subscriber for a packet identifier the server never sent:
+    PUBREL 0x92 (Packet Identifier not found) [5.0 §3.6.2.1], so the client can
+    finish the flow; the connection stays up."""
+    c = connected5(broker, "pubrec-unknown")
+    c.send(m5.pubrec5(4343))
+    pid, reason, _ = m5.decode_ack(c.expect(m5.PUBREL), m5.PUBREL)
+    assert (pid, reason) == (4343, 0x92)
+    c.ping()
+
+
 def test_pubrec_failure_ends_qos2_delivery(broker):
     """A subscriber's PUBREC with reason 0x80 ends that QoS 2 delivery: no PUBREL
     follows [MQTT-4.3.3-4] and the PUBLISH is not resent [MQTT-4.4.0-2]; it no
