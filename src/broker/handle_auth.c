@@ -64,7 +64,7 @@ static void method_props(struct sl_props *p, const uint8_t *data, size_t len)
 static int first_step(struct client *c, struct auth_exchange *a, struct sl_bytes data)
 {
     scram_server_free(a->scram);
-    a->scram = scram_server_new(c->w->srv->scram, NULL);
+    a->scram = scram_server_new(c->w->srv->scram, c->w->srv->scram_nonce);
     if (!a->scram) return SL_ENOMEM;
     uint8_t *out;
     size_t outlen;

@@ -1,7 +1,7 @@
 /* handle_disconnect.c - DISCONNECT: a clean end; the will is discarded
  * [MQTT-3.14.4-3] [MQTT-3.1.2-10] - in 5.0 only for reason 0x00: 0x04 Disconnect
- * with Will Message and the error codes keep it. A 5.0 DISCONNECT may also change the Session Expiry
- * Interval, but not from 0 to something else [MQTT-3.14.2-2]. */
+ * with Will Message and the error codes keep it. A 5.0 DISCONNECT may also change the Session
+ * Expiry Interval, but not from 0 to something else [MQTT-3.14.2-2]. */
 #include "broker/client.h"
 #include "broker/handlers.h"
 #include "broker/session.h"

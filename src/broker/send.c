@@ -63,19 +63,24 @@ int send_publish(struct client *c, struct sl_msg *m, const struct delivery *d, b
         if (remaining == UINT32_MAX ||
             (c->max_packet && 1 + sl_varint_size(remaining) + (size_t)remaining > c->max_packet))
             return SL_ETOOBIG;
-        bool send_topic = true;
-        if (c->aliases) alias = topic_alias_out(c->aliases, m->topic, m->topic_len, &send_topic);
-        if (!send_topic) topic_len = 0;
-        if (alias) props_len += 3;
-        remaining = sl_publish_remaining(c->version, topic_len, qos, props_len, m->payload_len);
     }
 
-    count(c);
+    /* Room for the worst case (topic, and an alias) before an alias is given
+     * out: an alias assigned to a PUBLISH that never goes out would leave the
+     * client with aliases it was never told. */
     bool by_ref = m->payload_len >= SL_OUTQ_REF_MIN;
-    size_t head_room = SL_PUBLISH_HEAD_MAX + topic_len + 2 + 5 + (props_len - m->props_len);
-    size_t room = head_room + m->props_len + (by_ref ? 0 : m->payload_len);
+    size_t room =
+        SL_PUBLISH_HEAD_MAX + topic_len + 2 + 5 + 3 + props_len + (by_ref ? 0 : m->payload_len);
     uint8_t *p = client_reserve(c, room);
     if (!p) return SL_ENOMEM;
+    if (v5 && c->aliases) {
+        bool send_topic = true;
+        alias = topic_alias_out(c->aliases, m->topic, m->topic_len, &send_topic);
+        if (!send_topic) topic_len = 0;
+        if (alias) props_len += 3;
+    }
+    if (v5) remaining = sl_publish_remaining(c->version, topic_len, qos, props_len, m->payload_len);
+    count(c);
     uint8_t *start = p;
     p +=
         sl_encode_publish_head(p, qos, m->retain && d->retain, dup, remaining, (uint16_t)topic_len);

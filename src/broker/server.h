@@ -36,6 +36,7 @@ struct server {
     uint16_t *ports;           /* per listener, as bound */
     uint64_t start_ms;         /* worker_clock_ms() at server_init, for $SYS uptime */
     struct scram_creds *scram; /* scram_file, loaded at start; NULL: none */
+    const char *scram_nonce;   /* fixed SCRAM server nonce (fuzz_broker); NULL: random */
 };
 
 /* Opens listeners and prepares workers (not started). Errors are logged. */

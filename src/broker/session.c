@@ -350,9 +350,12 @@ static int send_inflight(struct session *s, struct sl_msg *m, struct delivery *d
         s->infl = v;
         s->infl_cap = cap;
     }
+    /* The id first: next_pid reads the window, which must not yet include the
+     * new (uninitialised) entry. */
+    uint16_t pid = next_pid(s);
     struct inflight *f = &s->infl[s->infl_n++];
     f->msg = sl_msg_ref(m);
-    f->pid = next_pid(s);
+    f->pid = pid;
     f->state = INFL_PUBLISHED;
     f->d = *d;
     d->ids.n = 0;
