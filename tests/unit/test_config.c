@@ -648,6 +648,7 @@ static void test_mqtt5_directives(void)
     CHECK_EQ_INT(c.persistent_client_expiration, 0);
     CHECK_EQ_INT(c.shared_subscription_policy, 0);
     CHECK(c.response_information == NULL && c.server_reference == NULL && c.scram_file == NULL);
+    sl_config_free(&c);
     CHECK_EQ_INT(load(&c, "max_qos 1\n"
                           "max_topic_alias 0\n"
                           "max_topic_alias_broker 256\n"
@@ -674,8 +675,7 @@ static void test_mqtt5_directives(void)
     for (size_t i = 0; i < 4; i++) {
         char text[64];
         snprintf(text, sizeof(text), "persistent_client_expiration %s\n", units[i][0]);
-        sl_config_init(&c);
-        CHECK_EQ_INT(load(&c, text), 0);
+        CHECK_EQ_INT(load(&c, text), 0); /* load() initialises c */
         CHECK_EQ_INT(c.persistent_client_expiration, strtoull(units[i][1], NULL, 10));
         sl_config_free(&c);
     }
