@@ -22,7 +22,7 @@ struct auth_exchange;
 void auth_exchange_free(struct auth_exchange *a);
 
 /* CONNECT carried an Authentication Method (props): refuses an unknown one
- * with CONNACK 0x8C [MQTT-4.12.0-?], else starts the exchange, keeping a copy
+ * with CONNACK 0x8C (5.0 §4.12), else starts the exchange, keeping a copy
  * of the CONNECT to finish it with (connect_accept). */
 int auth_begin(struct client *c, const uint8_t *body, size_t len, const struct sl_props *props);
 

@@ -149,7 +149,7 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
         return handle_connect(c, body, len);
     }
     if (c->state == CLIENT_AUTHENTICATING) {
-        /* Between CONNECT and CONNACK only the exchange may go on [MQTT-4.12.0-?]. */
+        /* Between CONNECT and CONNACK only the exchange may go on (5.0 §4.12). */
         if (f->type == SL_PT_AUTH) return handle_auth(c, body, len);
         if (f->type == SL_PT_DISCONNECT) return handle_disconnect(c, body, len);
         return SL_EPROTO;
@@ -178,7 +178,7 @@ static int dispatch(struct client *c, const struct sl_frame *f, const uint8_t *b
     case SL_PT_AUTH:
         return handle_auth(c, body, len);
     default:
-        return SL_EPROTO; /* AUTH before 5.0 support, and anything else */
+        return SL_EPROTO; /* reserved types (AUTH before 5.0 fails the frame check) */
     }
 }
 
@@ -392,7 +392,7 @@ void client_close(struct client *c, const char *why)
     else
         sl_debug("connection from %s closed: %s", c->peer, why);
     /* The will goes unless the client sent DISCONNECT [MQTT-3.1.2-8]
-     * [MQTT-3.1.2-10] (5.0: other than 0x04, handle_disconnect). */
+     * [MQTT-3.1.2-10] (5.0: with reason 0x00, handle_disconnect.c). */
     struct sl_msg *will = c->will;
     c->will = NULL;
     if (c->disconnected) {

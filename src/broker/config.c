@@ -267,19 +267,6 @@ static int d_protocol(struct parser *p, struct line *l)
     return fail(p, "protocol: '%s' is not a valid protocol (mqtt or websockets)", l->argv[0]);
 }
 
-static int d_auto_id_prefix(struct parser *p, struct line *l)
-{
-    if (strlen(l->rest) > MAX_AUTO_ID_PREFIX)
-        return fail(p, "auto_id_prefix: longer than %d bytes", MAX_AUTO_ID_PREFIX);
-    if (!printable_utf8((const unsigned char *)l->rest))
-        return fail(p, "auto_id_prefix: must be UTF-8 text without control characters");
-    char *s = strdup(l->rest);
-    if (s == NULL) return fail_rc(p, SL_ENOMEM, "out of memory");
-    free(p->c->auto_id_prefix);
-    p->c->auto_id_prefix = s;
-    return SL_OK;
-}
-
 /* A string directive that takes the rest of the line as UTF-8 text. */
 static int set_text(struct parser *p, struct line *l, char **dst, size_t max)
 {
@@ -291,6 +278,11 @@ static int set_text(struct parser *p, struct line *l, char **dst, size_t max)
     free(*dst);
     *dst = s;
     return SL_OK;
+}
+
+static int d_auto_id_prefix(struct parser *p, struct line *l)
+{
+    return set_text(p, l, &p->c->auto_id_prefix, MAX_AUTO_ID_PREFIX);
 }
 
 static int d_response_information(struct parser *p, struct line *l)

@@ -77,17 +77,11 @@ static int first_step(struct client *c, struct auth_exchange *a, struct sl_bytes
     return rc;
 }
 
-static int refuse(struct client *c, uint8_t reason, const char *why)
-{
-    sl_notice("refused connection from %s: %s", c->peer, why);
-    send_connack_refuse(c, reason, why, NULL);
-    return SL_OK;
-}
-
 int auth_begin(struct client *c, const uint8_t *body, size_t len, const struct sl_props *props)
 {
     if (!is_scram(props->authentication_method) || !c->w->srv->scram)
-        return refuse(c, SL_RC_BAD_AUTHENTICATION_METHOD, "unsupported authentication method");
+        return connect_refuse(c, SL_RC_BAD_AUTHENTICATION_METHOD,
+                              "unsupported authentication method");
     struct auth_exchange *a = calloc(1, sizeof(*a));
     if (!a || !(a->connect = malloc(len ? len : 1))) {
         free(a);
@@ -98,7 +92,8 @@ int auth_begin(struct client *c, const uint8_t *body, size_t len, const struct s
     c->auth = a;
     int rc = first_step(c, a, props->authentication_data);
     if (rc == SL_ENOMEM || rc == SL_EIO) return rc;
-    if (rc != SL_OK) return refuse(c, SL_RC_NOT_AUTHORIZED, "SCRAM client-first-message refused");
+    if (rc != SL_OK)
+        return connect_refuse(c, SL_RC_NOT_AUTHORIZED, "SCRAM client-first-message refused");
     c->state = CLIENT_AUTHENTICATING;
     return SL_OK;
 }
@@ -131,7 +126,7 @@ static int finish_connect(struct client *c, struct sl_bytes data)
     size_t flen;
     int rc = final_step(a, data, &final, &flen);
     if (rc == SL_ENOMEM) return rc;
-    if (rc != SL_OK) return refuse(c, SL_RC_NOT_AUTHORIZED, "SCRAM authentication failed");
+    if (rc != SL_OK) return connect_refuse(c, SL_RC_NOT_AUTHORIZED, "SCRAM authentication failed");
     sl_info("client from %s authenticated as '%s' (SCRAM-SHA-256)", c->peer, a->user);
     struct connect_info ci;
     uint8_t reason;
@@ -160,15 +155,15 @@ int handle_auth(struct client *c, const uint8_t *body, size_t len)
         return client_fail(c, reason);
     struct auth_exchange *a = c->auth;
     /* AUTH only continues an exchange this connection began with CONNECT, with
-     * the same method [MQTT-4.12.0-?] (5.0 §4.12). */
+     * the same method [MQTT-4.12.0-5] (5.0 §4.12). */
     if (!a || !is_scram(props.authentication_method)) {
         if (c->state == CLIENT_AUTHENTICATING)
-            return refuse(c, SL_RC_PROTOCOL_ERROR, "AUTH with another method");
+            return connect_refuse(c, SL_RC_PROTOCOL_ERROR, "AUTH with another method");
         return client_fail(c, SL_RC_PROTOCOL_ERROR);
     }
     if (c->state == CLIENT_AUTHENTICATING) {
         if (d.reason != SL_RC_CONTINUE_AUTHENTICATION)
-            return refuse(c, SL_RC_PROTOCOL_ERROR, "unexpected AUTH reason code");
+            return connect_refuse(c, SL_RC_PROTOCOL_ERROR, "unexpected AUTH reason code");
         return finish_connect(c, props.authentication_data);
     }
     if (d.reason == SL_RC_REAUTHENTICATE) {

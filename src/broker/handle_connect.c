@@ -17,7 +17,6 @@
  * [MQTT-3.2.0-1].
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -66,12 +65,20 @@ static bool keepalive_allowed(const struct sl_config *cfg, uint16_t ka)
     return ka != 0 && ka <= cfg->max_keepalive;
 }
 
-/* rc is the 5.0 reason code; send_connack_refuse maps it for older clients. */
-static int refuse(struct client *c, uint8_t rc, const char *why)
+int connect_refuse(struct client *c, uint8_t rc, const char *why)
 {
     sl_notice("refused connection from %s: %s", c->peer, why);
     send_connack_refuse(c, rc, why, NULL);
     return SL_OK; /* the connection closes after the CONNACK is written */
+}
+
+/* A will the broker cannot take: 5.0 has a CONNACK code for it, 3.1.1 only
+ * closing the connection. */
+static int refuse_will(struct client *c, uint8_t rc, const char *why)
+{
+    if (c->version == SL_MQTT_5) return connect_refuse(c, rc, why);
+    sl_notice("refused connection from %s: %s", c->peer, why);
+    return SL_EPROTO;
 }
 
 int connect_decode(const uint8_t *body, size_t len, struct connect_info *ci, uint8_t *reason)
@@ -107,15 +114,13 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
 
     if (rc == SL_EVERSION) {
         c->version = SL_MQTT_311;
-        return refuse(c, SL_RC_UNSUPPORTED_PROTOCOL_VERSION, "unsupported protocol level");
+        return connect_refuse(c, SL_RC_UNSUPPORTED_PROTOCOL_VERSION, "unsupported protocol level");
     }
     if (rc != SL_OK) {
         if (cn->version != SL_MQTT_5) return rc;
         /* 5.0 answers with the reason: "MAY send CONNACK 0x81" (5.0 §3.1.4). */
         c->version = SL_MQTT_5;
-        return refuse(c, reason,
-                      rc == SL_EMALFORMED && !cn->props.ptr ? "malformed CONNECT"
-                                                            : "invalid CONNECT properties");
+        return connect_refuse(c, reason, sl_reason_name(reason));
     }
     c->version = cn->version;
     if (cn->version == SL_MQTT_5) {
@@ -131,41 +136,35 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
             return SL_OK;
         }
     } else if (cfg->server_reference) {
-        return refuse(c, SL_RC_SERVER_UNAVAILABLE, "server_reference set: redirecting clients");
+        return connect_refuse(c, SL_RC_SERVER_UNAVAILABLE,
+                              "server_reference set: redirecting clients");
     }
 
     size_t id_len = cn->client_id.len;
     if (cn->version == SL_MQTT_31 && (id_len == 0 || id_len > MQTT31_MAX_ID))
-        return refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "MQTT 3.1 client id must be 1-23 characters");
+        return connect_refuse(c, SL_RC_CLIENT_ID_NOT_VALID,
+                              "MQTT 3.1 client id must be 1-23 characters");
     if (id_len == 0) {
         /* 3.1.1 needs clean session for it [MQTT-3.1.3-8]; 5.0 does not. */
         if (!cn->clean_start && cn->version != SL_MQTT_5)
-            return refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "empty client id without clean session");
+            return connect_refuse(c, SL_RC_CLIENT_ID_NOT_VALID,
+                                  "empty client id without clean session");
         if (!cfg->allow_zero_length_clientid)
-            return refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "empty client id not allowed");
+            return connect_refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "empty client id not allowed");
     }
     if (cn->version != SL_MQTT_5 && !keepalive_allowed(cfg, cn->keepalive))
-        return refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "keepalive above max_keepalive");
-    if (cn->will && cn->will_retain && !cfg->retain_available) {
-        if (cn->version == SL_MQTT_5)
-            return refuse(c, SL_RC_RETAIN_NOT_SUPPORTED,
-                          "retained will but retain is not available");
-        sl_notice("refused connection from %s: retained will but retain_available is false",
-                  c->peer);
-        return SL_EPROTO;
-    }
-    if (cn->will && cn->will_qos > cfg->max_qos) {
-        if (cn->version == SL_MQTT_5)
-            return refuse(c, SL_RC_QOS_NOT_SUPPORTED, "will QoS above max_qos");
-        sl_notice("refused connection from %s: will QoS above max_qos", c->peer);
-        return SL_EPROTO;
-    }
+        return connect_refuse(c, SL_RC_CLIENT_ID_NOT_VALID, "keepalive above max_keepalive");
+    if (cn->will && cn->will_retain && !cfg->retain_available)
+        return refuse_will(c, SL_RC_RETAIN_NOT_SUPPORTED,
+                           "retained will but retain_available is false");
+    if (cn->will && cn->will_qos > cfg->max_qos)
+        return refuse_will(c, SL_RC_QOS_NOT_SUPPORTED, "will QoS above max_qos");
     if (sl_props_has(&ci.props, SL_PROP_AUTHENTICATION_METHOD))
         return auth_begin(c, body, len, &ci.props);
     if (!cfg->allow_anonymous)
         /* No password provider exists yet (security issue): with anonymous access
          * off, only enhanced authentication gets in. */
-        return refuse(c, SL_RC_NOT_AUTHORIZED, "allow_anonymous is false");
+        return connect_refuse(c, SL_RC_NOT_AUTHORIZED, "allow_anonymous is false");
     return connect_accept(c, &ci, NULL);
 }
 
@@ -173,15 +172,10 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
 static struct sl_msg *make_will(struct client *c, const struct connect_info *ci)
 {
     const struct sl_connect *cn = &ci->cn;
-    uint8_t fwd[1024];
-    uint8_t *buf = fwd;
-    size_t n = 0;
-    if (cn->will_props.len > sizeof(fwd) && !(buf = malloc(cn->will_props.len))) return NULL;
-    if (cn->version == SL_MQTT_5) n = sl_msg_forward_props(cn->will_props, buf);
+    /* Before 5.0 will_props is empty. */
     struct sl_msg *m =
         sl_msg_new_props(cn->will_topic.ptr, cn->will_topic.len, cn->will_payload.ptr,
-                         cn->will_payload.len, cn->will_qos, cn->will_retain, buf, n, 0);
-    if (buf != fwd) free(buf);
+                         cn->will_payload.len, cn->will_qos, cn->will_retain, cn->will_props, 0);
     if (m && sl_props_has(&ci->wprops, SL_PROP_MESSAGE_EXPIRY_INTERVAL))
         m->expiry_interval_s = ci->wprops.message_expiry_interval;
     c->will_delay_s = ci->wprops.will_delay_interval;
@@ -249,7 +243,7 @@ int connect_accept(struct client *c, const struct connect_info *ci, const struct
         s = session_create(w, id, id_len, expiry);
         if (!s) {
             sl_msg_unref(will);
-            return refuse(c, SL_RC_SERVER_UNAVAILABLE, "out of memory for a new session");
+            return connect_refuse(c, SL_RC_SERVER_UNAVAILABLE, "out of memory for a new session");
         }
     }
 

@@ -17,7 +17,6 @@
  * The PUBACK/PUBREC waits while a receiving session is congested
  * (back-pressure, docs/architecture.md).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "broker/client.h"
@@ -116,18 +115,11 @@ int handle_publish(struct client *c, uint8_t flags, const uint8_t *body, size_t 
         c->qos1_in++;
     }
     if (deliver) {
-        uint8_t fwd[512];
-        uint8_t *buf = fwd;
-        size_t n = 0;
-        if (v5 && p.props.len) {
-            if (p.props.len > sizeof(fwd) && !(buf = malloc(p.props.len))) return SL_ENOMEM;
-            n = sl_msg_forward_props(p.props, buf);
-        }
-        /* A Message Expiry Interval of 0 is treated as none, as Mosquitto does. */
+        /* A Message Expiry Interval of 0 is treated as none, as Mosquitto does.
+         * Before 5.0 p.props is empty. */
         uint64_t expiry = expiry_s ? c->w->now_ms + (uint64_t)expiry_s * 1000 : 0;
         struct sl_msg *m = sl_msg_new_props(p.topic.ptr, p.topic.len, p.payload.ptr, p.payload.len,
-                                            p.qos, p.retain, buf, n, expiry);
-        if (buf != fwd) free(buf);
+                                            p.qos, p.retain, p.props, expiry);
         if (!m) return SL_ENOMEM;
         size_t matched;
         blocker = route_publish(c->w, m, c->session, &matched);

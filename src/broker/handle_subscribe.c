@@ -9,7 +9,7 @@
  * a Subscription Identifier for every filter of the packet, and per-filter
  * reason codes: a bad filter is refused with 0x8F and the others go on.
  * Shared subscriptions ($share/GROUP/FILTER) get no retained messages
- * [MQTT-3.8.4-?] (5.0 §4.8.2) and may not have No Local [MQTT-3.8.3-4].
+ * (5.0 §4.8.2) and may not have No Local [MQTT-3.8.3-4].
  */
 #include <stdlib.h>
 

@@ -34,6 +34,11 @@ int handle_auth(struct client *c, const uint8_t *body, size_t len);
 /* 5.0 checks of a PUBACK/PUBREC/PUBREL/PUBCOMP (handle_ack.c). */
 int handle_ack_props(struct client *c, uint8_t type, const struct sl_ack *a);
 
+/* Refuses the connection with a CONNACK and logs why; rc is the 5.0 reason
+ * code (send_connack_refuse maps it for older clients). Returns SL_OK: the
+ * connection closes once the CONNACK is written. */
+int connect_refuse(struct client *c, uint8_t rc, const char *why);
+
 /* A decoded CONNECT with its 5.0 property blocks interpreted. */
 struct connect_info {
     struct sl_connect cn;

@@ -10,43 +10,12 @@
 struct sl_msg *sl_msg_new(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
                           size_t payload_len, uint8_t qos, bool retain)
 {
-    return sl_msg_new_props(topic, topic_len, payload, payload_len, qos, retain, NULL, 0, 0);
+    struct sl_bytes none = {NULL, 0};
+    return sl_msg_new_props(topic, topic_len, payload, payload_len, qos, retain, none, 0);
 }
 
-struct sl_msg *sl_msg_new_props(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
-                                size_t payload_len, uint8_t qos, bool retain, const uint8_t *props,
-                                size_t props_len, uint64_t expiry_ms)
-{
-    struct sl_msg *m = malloc(sizeof(*m) + topic_len + props_len + payload_len);
-    if (!m) return NULL;
-    atomic_init(&m->refs, 1);
-    m->qos = qos;
-    m->retain = retain;
-    m->topic_len = (uint16_t)topic_len;
-    m->payload_len = (uint32_t)payload_len;
-    m->props_len = (uint32_t)props_len;
-    m->expiry_ms = expiry_ms;
-    m->expiry_interval_s = 0;
-    if (topic_len) memcpy(m->data, topic, topic_len);
-    if (props_len) memcpy(m->data + topic_len, props, props_len);
-    if (payload_len) memcpy(m->data + topic_len + props_len, payload, payload_len);
-    m->topic = m->data;
-    m->props = m->data + topic_len;
-    m->payload = m->data + topic_len + props_len;
-    return m;
-}
-
-void sl_msg_unref(struct sl_msg *m)
-{
-    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) free(m);
-}
-
-void sl_msg_release(void *m)
-{
-    sl_msg_unref(m);
-}
-
-size_t sl_msg_forward_props(struct sl_bytes block, uint8_t *out)
+/* Copies the forwarded entries of block to out (room for block.len). */
+static size_t forward_props(struct sl_bytes block, uint8_t *out)
 {
     struct sl_props_iter it;
     struct sl_prop v;
@@ -63,4 +32,38 @@ size_t sl_msg_forward_props(struct sl_bytes block, uint8_t *out)
         n += len;
     }
     return n;
+}
+
+struct sl_msg *sl_msg_new_props(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
+                                size_t payload_len, uint8_t qos, bool retain,
+                                struct sl_bytes props_block, uint64_t expiry_ms)
+{
+    /* Room for the whole block: what is not forwarded is at most a few bytes,
+     * and filtering in place saves a second copy. */
+    struct sl_msg *m = malloc(sizeof(*m) + topic_len + props_block.len + payload_len);
+    if (!m) return NULL;
+    atomic_init(&m->refs, 1);
+    m->qos = qos;
+    m->retain = retain;
+    m->topic_len = (uint16_t)topic_len;
+    m->payload_len = (uint32_t)payload_len;
+    m->expiry_ms = expiry_ms;
+    m->expiry_interval_s = 0;
+    if (topic_len) memcpy(m->data, topic, topic_len);
+    size_t props_len = props_block.len ? forward_props(props_block, m->data + topic_len) : 0;
+    m->props_len = (uint32_t)props_len;
+    if (payload_len) memcpy(m->data + topic_len + props_len, payload, payload_len);
+    m->topic = m->data;
+    m->payload = m->data + topic_len + props_len;
+    return m;
+}
+
+void sl_msg_unref(struct sl_msg *m)
+{
+    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) free(m);
+}
+
+void sl_msg_release(void *m)
+{
+    sl_msg_unref(m);
 }

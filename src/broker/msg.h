@@ -4,7 +4,7 @@
  *
  *   [struct sl_msg | topic bytes | property bytes | payload bytes]   one allocation
  *
- * 'props' are the MQTT 5 properties that travel with the message to 5.0
+ * The property bytes are the MQTT 5 properties that travel with the message to 5.0
  * subscribers, encoded as on the wire and in the publisher's order: Payload
  * Format Indicator, Content Type, Response Topic, Correlation Data, User
  * Properties. Message Expiry is kept as an absolute deadline instead (the
@@ -34,7 +34,6 @@ struct sl_msg {
     uint32_t expiry_interval_s; /* a will's Message Expiry Interval: starts when published */
     uint64_t expiry_ms;         /* worker_clock_ms() deadline; 0: never expires */
     const uint8_t *topic;       /* -> data */
-    const uint8_t *props;       /* -> data + topic_len */
     const uint8_t *payload;     /* -> data + topic_len + props_len */
     uint8_t data[];
 };
@@ -43,16 +42,19 @@ struct sl_msg {
 struct sl_msg *sl_msg_new(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
                           size_t payload_len, uint8_t qos, bool retain);
 
-/* The same with forwarded 5.0 properties (copied) and an expiry deadline. */
+/* The same for a 5.0 PUBLISH or will: of its (validated) property block, the
+ * entries that travel with the message - all but Message Expiry Interval, Topic
+ * Alias, Subscription Identifier and Will Delay Interval - are copied in, in
+ * order; expiry_ms is the deadline (0: none). */
 struct sl_msg *sl_msg_new_props(const uint8_t *topic, size_t topic_len, const uint8_t *payload,
-                                size_t payload_len, uint8_t qos, bool retain, const uint8_t *props,
-                                size_t props_len, uint64_t expiry_ms);
+                                size_t payload_len, uint8_t qos, bool retain,
+                                struct sl_bytes props_block, uint64_t expiry_ms);
 
-/* Copies the entries of a PUBLISH or Will property block (validated) that
- * travel with the message - all but Message Expiry Interval, Topic Alias,
- * Subscription Identifier and Will Delay Interval - to out (room for block.len), in order. Returns
- * the bytes written. */
-size_t sl_msg_forward_props(struct sl_bytes block, uint8_t *out);
+/* The forwarded property bytes, props_len of them. */
+static inline const uint8_t *sl_msg_props(const struct sl_msg *m)
+{
+    return m->data + m->topic_len;
+}
 
 /* True once the message's Message Expiry Interval has passed: it is not
  * delivered any more [MQTT-3.3.2-5]. */

@@ -102,7 +102,7 @@ int send_publish(struct client *c, struct sl_msg *m, const struct delivery *d, b
             *p++ = SL_PROP_TOPIC_ALIAS;
             p += sl_encode_u16(p, alias);
         }
-        if (m->props_len) memcpy(p, m->props, m->props_len);
+        if (m->props_len) memcpy(p, sl_msg_props(m), m->props_len);
         p += m->props_len;
         for (uint32_t i = 0; i < d->ids.n; i++) {
             *p++ = SL_PROP_SUBSCRIPTION_IDENTIFIER;
@@ -132,10 +132,13 @@ static void add_reason_string(const struct client *c, struct sl_props *props, co
     sl_props_set_bytes(props, SL_PROP_REASON_STRING, (const uint8_t *)why, len);
 }
 
-/* Writes one 5.0 packet into the output (direct) or the held path. */
+/* Where a packet goes: straight into the output, or the held path. */
+enum send_mode { DIRECT, HELD };
+
+/* Writes one 5.0 packet into the output or the held path. */
 static int emit5(struct client *c, uint8_t first, const uint8_t *head, size_t head_len,
-                 const struct sl_props *props, const uint8_t *tail, size_t tail_len, int mode,
-                 struct session *blocker, bool qos1_in)
+                 const struct sl_props *props, const uint8_t *tail, size_t tail_len,
+                 enum send_mode mode, struct session *blocker, bool qos1_in)
 {
     size_t size = sl_encode_packet5_size(head_len, props, tail_len);
     uint8_t stackbuf[512];
@@ -146,15 +149,13 @@ static int emit5(struct client *c, uint8_t first, const uint8_t *head, size_t he
     }
     sl_encode_packet5(b, first, head, head_len, props, tail, tail_len);
     int rc;
-    if (mode == 0)
+    if (mode == DIRECT)
         rc = client_send(c, b, size);
     else
         rc = client_send_held_after(c, b, size, blocker, qos1_in);
     if (b != stackbuf) free(b);
     return rc;
 }
-
-enum { DIRECT = 0, HELD = 1 };
 
 /* ---- CONNACK ------------------------------------------------------------- */
 
@@ -214,7 +215,7 @@ void send_connack_refuse(struct client *c, uint8_t rc, const char *why, struct s
 
 /* ---- PUBACK, PUBREC, PUBREL, PUBCOMP ---------------------------------------- */
 
-static int ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason, int mode,
+static int ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason, enum send_mode mode,
                struct session *blocker)
 {
     count(c);
@@ -253,12 +254,7 @@ int send_ack_after(struct client *c, uint8_t type, uint16_t pid, uint8_t reason,
 int send_suback(struct client *c, uint16_t pid, const uint8_t *codes, size_t n)
 {
     count(c);
-    if (c->version == SL_MQTT_5) {
-        const uint8_t head[2] = {(uint8_t)(pid >> 8), (uint8_t)pid};
-        struct sl_props props;
-        sl_props_init(&props);
-        return emit5(c, SL_PT_SUBACK << 4, head, 2, &props, codes, n, HELD, NULL, false);
-    }
+    /* sl_encode_suback writes the 5.0 form (empty properties) too. */
     size_t size = sl_encode_suback_size(c->version, n);
     uint8_t stackbuf[256];
     uint8_t *b = size <= sizeof(stackbuf) ? stackbuf : malloc(size);

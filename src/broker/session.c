@@ -151,6 +151,16 @@ bool session_congested(struct session *s, uint64_t now_ms)
     return now_ms < last + SESSION_STALL_MS;
 }
 
+/* Takes the oldest queued entry off the ring. */
+static struct queued dequeue(struct session *s)
+{
+    struct queued e = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % s->q_cap;
+    s->q_n--;
+    s->q_bytes -= sl_msg_size(e.msg);
+    return e;
+}
+
 static void drop_messages(struct session *s)
 {
     for (uint32_t i = 0; i < s->infl_n; i++) {
@@ -159,12 +169,10 @@ static void drop_messages(struct session *s)
     }
     s->infl_n = 0;
     while (s->q_n) {
-        sl_msg_unref(s->q[s->q_head].msg);
-        subids_free(&s->q[s->q_head].d.ids);
-        s->q_head = (s->q_head + 1) % s->q_cap;
-        s->q_n--;
+        struct queued e = dequeue(s);
+        sl_msg_unref(e.msg);
+        subids_free(&e.d.ids);
     }
-    s->q_bytes = 0;
     publish_len(s);
 }
 
@@ -337,15 +345,26 @@ static void remove_inflight(struct session *s, uint32_t i)
     s->infl_n--;
 }
 
+/* Counts a PUBLISH that went out, or the reason one did not. */
+static void sent(struct session *s, int rc)
+{
+    if (rc == SL_OK)
+        stat_add(&s->home->stats.msgs_sent, 1);
+    else
+        dropped(s, rc == SL_ETOOBIG ? "larger than the client's Maximum Packet Size"
+                                    : "out of memory");
+}
+
 /* Sends m as a QoS 1/2 PUBLISH; takes over d->ids. */
-static int send_inflight(struct session *s, struct sl_msg *m, struct delivery *d)
+static void send_inflight(struct session *s, struct sl_msg *m, struct delivery *d)
 {
     if (s->infl_n == s->infl_cap) {
         uint32_t cap = s->infl_cap ? s->infl_cap * 2 : 8;
         struct inflight *v = realloc(s->infl, cap * sizeof(*v));
         if (!v) {
             subids_free(&d->ids);
-            return SL_ENOMEM;
+            sent(s, SL_ENOMEM);
+            return;
         }
         s->infl = v;
         s->infl_cap = cap;
@@ -360,14 +379,10 @@ static int send_inflight(struct session *s, struct sl_msg *m, struct delivery *d
     f->d = *d;
     d->ids.n = 0;
     int rc = send_publish(s->client, m, &f->d, false, f->pid);
-    if (rc == SL_ETOOBIG) {
-        /* Larger than the client's Maximum Packet Size: discarded as if
-         * delivered [MQTT-3.1.2-25]. */
-        remove_inflight(s, s->infl_n - 1);
-        return rc;
-    }
-    stat_add(&s->home->stats.msgs_sent, 1);
-    return rc;
+    /* Larger than the client's Maximum Packet Size: discarded as if delivered
+     * [MQTT-3.1.2-25]. */
+    if (rc == SL_ETOOBIG) remove_inflight(s, s->infl_n - 1);
+    sent(s, rc);
 }
 
 static int enqueue(struct session *s, struct sl_msg *m, struct delivery *d)
@@ -401,13 +416,8 @@ static int enqueue(struct session *s, struct sl_msg *m, struct delivery *d)
 /* A QoS 0 PUBLISH straight out; takes over d->ids. */
 static void send_now(struct session *s, struct sl_msg *m, struct delivery *d)
 {
-    int rc = send_publish(s->client, m, d, false, 0);
+    sent(s, send_publish(s->client, m, d, false, 0));
     subids_free(&d->ids);
-    if (rc == SL_OK)
-        stat_add(&s->home->stats.msgs_sent, 1);
-    else
-        dropped(s, rc == SL_ETOOBIG ? "larger than the client's Maximum Packet Size"
-                                    : "out of memory");
 }
 
 void session_deliver(struct session *s, struct sl_msg *m, struct delivery *d)
@@ -427,9 +437,7 @@ void session_deliver(struct session *s, struct sl_msg *m, struct delivery *d)
             return;
         }
         if (s->q_n == 0 && s->infl_n < window(s)) {
-            int rc = send_inflight(s, m, d);
-            if (rc == SL_ENOMEM) dropped(s, "out of memory");
-            if (rc == SL_ETOOBIG) dropped(s, "larger than the client's Maximum Packet Size");
+            send_inflight(s, m, d);
             return;
         }
     } else if (d->qos == 0 && !s->client && !s->home->srv->cfg->queue_qos0_messages) {
@@ -444,16 +452,6 @@ void session_deliver(struct session *s, struct sl_msg *m, struct delivery *d)
     }
 }
 
-/* Takes the oldest queued entry off the ring. */
-static struct queued dequeue(struct session *s)
-{
-    struct queued e = s->q[s->q_head];
-    s->q_head = (s->q_head + 1) % s->q_cap;
-    s->q_n--;
-    s->q_bytes -= sl_msg_size(e.msg);
-    return e;
-}
-
 /* Moves queued messages into the window while it has room. */
 static void pump(struct session *s)
 {
@@ -466,9 +464,7 @@ static void pump(struct session *s)
         } else if (e.d.qos == 0) {
             send_now(s, e.msg, &e.d);
         } else {
-            int rc = send_inflight(s, e.msg, &e.d);
-            if (rc == SL_ENOMEM) dropped(s, "out of memory");
-            if (rc == SL_ETOOBIG) dropped(s, "larger than the client's Maximum Packet Size");
+            send_inflight(s, e.msg, &e.d);
         }
         sl_msg_unref(e.msg);
     }
@@ -504,7 +500,7 @@ bool session_on_pubrec(struct session *s, uint16_t pid, uint8_t reason)
     if (!f || f->d.qos != 2) return false;
     progress(s);
     if (reason >= 0x80 && f->state == INFL_PUBLISHED) {
-        /* Refused by the subscriber: the flow ends here [MQTT-4.3.3-?] (5.0 §4.3.3). */
+        /* Refused by the subscriber: the flow ends here, no PUBREL (5.0 §4.3.3). */
         remove_inflight(s, i);
         pump(s);
         return true;
@@ -607,12 +603,13 @@ void session_detach(struct session *s, struct sl_msg *will, uint32_t will_delay_
     s->will = will;
     s->will_at_ms = now + (uint64_t)will_delay_s * 1000;
     hand_shared_away(s);
-    uint64_t expiry = s->expiry_s;
-    if (expiry == SESSION_EXPIRY_NEVER) expiry = cfg->persistent_client_expiration;
-    if (expiry == 0 && s->expiry_s != SESSION_EXPIRY_NEVER) {
+    if (s->expiry_s == 0) {
         session_end(s); /* publishes the will: the session ends first [MQTT-3.1.2-6] */
         return;
     }
+    /* "Never" lasts until persistent_client_expiration, if that is set. */
+    uint64_t expiry =
+        s->expiry_s == SESSION_EXPIRY_NEVER ? cfg->persistent_client_expiration : s->expiry_s;
     s->expire_at_ms = expiry ? now + expiry * 1000 : 0;
     if (s->will && will_delay_s == 0) publish_will(s);
     arm(s);
