@@ -608,12 +608,55 @@ static void put_block(struct out *o, const uint8_t *block, size_t n)
     put(o, block, n);
 }
 
+/* A body that carries one property block: head, the block, tail. The bytes
+ * around the block are the smallest valid ones for each packet. */
+struct frame_around {
+    const char *head, *tail;
+    size_t head_len, tail_len;
+};
+
+#define AROUND(h, t)                                                                               \
+    {                                                                                              \
+        .head = (h), .tail = (t), .head_len = sizeof(h) - 1, .tail_len = sizeof(t) - 1             \
+    }
+#define MQTT5 "\x00\x04MQTT\x05"
+#define ACK   AROUND("\x00\x01\x00", "") /* packet id 1, reason 0x00 */
+
+static const struct frame_around around[NCTX] = {
+    /* clean start, keepalive 60 | client id "c" */
+    [SL_PT_CONNECT] = AROUND(MQTT5 "\x02\x00\x3c", "\x00\x01"
+                                                   "c"),
+    /* will flag, keepalive 60, empty CONNECT properties, client id "c" | will
+     * topic "w", empty payload */
+    [SL_PROPS_WILL] = AROUND(MQTT5 "\x06\x00\x3c\x00\x00\x01"
+                                   "c",
+                             "\x00\x01"
+                             "w\x00\x00"),
+    [SL_PT_CONNACK] = AROUND("\x00\x00", ""),
+    [SL_PT_PUBLISH] = AROUND("\x00\x01"
+                             "t",
+                             "x"),
+    [SL_PT_PUBACK] = ACK,
+    [SL_PT_PUBREC] = ACK,
+    [SL_PT_PUBREL] = ACK,
+    [SL_PT_PUBCOMP] = ACK,
+    [SL_PT_SUBSCRIBE] = AROUND("\x00\x01", "\x00\x01"
+                                           "a\x00"),
+    [SL_PT_UNSUBSCRIBE] = AROUND("\x00\x01", "\x00\x01"
+                                             "a"),
+    [SL_PT_SUBACK] = AROUND("\x00\x01", "\x00"),
+    [SL_PT_UNSUBACK] = AROUND("\x00\x01", "\x00"),
+    [SL_PT_DISCONNECT] = AROUND("\x00", ""),
+    /* AUTH is not driven through sl_decode_auth here; the other types carry no
+     * properties. Their head is NULL. */
+};
+
 static void via_packet(const uint8_t *block, size_t n, uint8_t ctx, int rc,
                        const struct sl_props *p)
 {
-    static const uint8_t mqtt5[] = {0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05};
-    uint8_t *scratch = malloc(n + 64), *body;
-    struct out o = {scratch, 0};
+    const struct frame_around *a = &around[ctx];
+    uint8_t *scratch, *body;
+    struct out o;
     struct sl_bytes view = {NULL, 0};
     struct sl_props q;
     uint8_t reason;
@@ -629,79 +672,14 @@ static void via_packet(const uint8_t *block, size_t n, uint8_t ctx, int rc,
         struct sl_connack connack;
     } u;
 
+    if (a->head == NULL) return;
+    scratch = malloc(n + 64);
     ASSERT(scratch != NULL);
-    switch (ctx) {
-    case SL_PT_CONNECT:
-        put(&o, mqtt5, sizeof(mqtt5));
-        put(&o, "\x02\x00\x3c", 3); /* clean start, keepalive 60 */
-        put_block(&o, block, n);
-        put(&o,
-            "\x00\x01"
-            "c",
-            3);
-        break;
-    case SL_PROPS_WILL:
-        put(&o, mqtt5, sizeof(mqtt5));
-        put(&o, "\x06\x00\x3c\x00", 4); /* will flag; empty CONNECT properties */
-        put(&o,
-            "\x00\x01"
-            "c",
-            3);
-        put_block(&o, block, n);
-        put(&o,
-            "\x00\x01"
-            "w\x00\x00",
-            5); /* will topic, empty payload */
-        break;
-    case SL_PT_CONNACK:
-        put(&o, "\x00\x00", 2);
-        put_block(&o, block, n);
-        break;
-    case SL_PT_PUBLISH:
-        put(&o,
-            "\x00\x01"
-            "t",
-            3);
-        put_block(&o, block, n);
-        put(&o, "x", 1);
-        break;
-    case SL_PT_PUBACK:
-    case SL_PT_PUBREC:
-    case SL_PT_PUBREL:
-    case SL_PT_PUBCOMP:
-        put(&o, "\x00\x01\x00", 3);
-        put_block(&o, block, n);
-        break;
-    case SL_PT_SUBSCRIBE:
-        put(&o, "\x00\x01", 2);
-        put_block(&o, block, n);
-        put(&o,
-            "\x00\x01"
-            "a\x00",
-            4);
-        break;
-    case SL_PT_UNSUBSCRIBE:
-        put(&o, "\x00\x01", 2);
-        put_block(&o, block, n);
-        put(&o,
-            "\x00\x01"
-            "a",
-            3);
-        break;
-    case SL_PT_SUBACK:
-    case SL_PT_UNSUBACK:
-        put(&o, "\x00\x01", 2);
-        put_block(&o, block, n);
-        put(&o, "\x00", 1);
-        break;
-    case SL_PT_DISCONNECT:
-        put(&o, "\x00", 1);
-        put_block(&o, block, n);
-        break;
-    default: /* AUTH has no decoder yet; others carry no properties */
-        free(scratch);
-        return;
-    }
+    o.b = scratch;
+    o.n = 0;
+    put(&o, a->head, a->head_len);
+    put_block(&o, block, n);
+    put(&o, a->tail, a->tail_len);
     body = malloc(o.n); /* exact size, for ASan */
     ASSERT(body != NULL);
     memcpy(body, scratch, o.n);

@@ -126,16 +126,15 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
 {
     while (q->head) {
         struct iovec iov[FLUSH_IOV];
+        size_t want = 0;
         int n = 0;
         for (struct sl_outseg *s = q->head; s && n < FLUSH_IOV; s = s->next) {
             if (s->len == s->off) continue;
             iov[n].iov_base = (void *)((s->cap ? s->data : s->ref) + s->off);
             iov[n].iov_len = s->len - s->off;
+            want += iov[n].iov_len;
             n++;
         }
-        size_t want = 0;
-        for (int i = 0; i < n; i++)
-            want += iov[i].iov_len;
         ssize_t w = n ? writer(ctx, iov, n) : 0;
         if (w < 0) {
             if (errno == EINTR) continue;
@@ -143,8 +142,8 @@ int sl_outq_flush(struct sl_outq *q, sl_writev_fn writer, void *ctx)
         }
         size_t left = (size_t)w;
         q->bytes -= left;
-        /* Free fully written segments; keep the partially written one. An inline
-         * tail segment with spare room is kept too only if it is the last. */
+        /* Free fully written segments (standard inline ones go back to the
+         * thread's cache); keep the partially written one. */
         while (q->head) {
             struct sl_outseg *s = q->head;
             size_t avail = s->len - s->off;

@@ -216,13 +216,19 @@ size_t sl_encode_packet5_size(size_t head_len, const struct sl_props *props, siz
 size_t sl_encode_packet5(uint8_t *out, uint8_t first_byte, const uint8_t *head, size_t head_len,
                          const struct sl_props *props, const uint8_t *tail, size_t tail_len)
 {
-    size_t body = head_len + (props ? sl_props_block_size(props) : 0) + tail_len;
+    /* The property size is walked once here, not again by sl_props_block_encode. */
+    size_t props_len = props ? sl_props_size(props) : 0;
+    size_t body =
+        head_len + (props ? sl_varint_size((uint32_t)props_len) + props_len : 0) + tail_len;
     uint8_t *p = out;
     *p++ = first_byte;
     p += sl_varint_encode(p, (uint32_t)body);
     if (head_len) memcpy(p, head, head_len);
     p += head_len;
-    if (props) p += sl_props_block_encode(p, props);
+    if (props) {
+        p += sl_varint_encode(p, (uint32_t)props_len);
+        p += sl_props_encode(p, props);
+    }
     if (tail_len) memcpy(p, tail, tail_len);
     p += tail_len;
     return (size_t)(p - out);

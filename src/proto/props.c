@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "proto/encode.h"
 #include "proto/frame.h"
 #include "proto/reason.h"
 #include "proto/topic.h"
@@ -539,16 +540,9 @@ static size_t entry_size(uint8_t type, const struct sl_prop *v)
     return 0;
 }
 
-static size_t put_u16(uint8_t *out, uint32_t v)
-{
-    out[0] = (uint8_t)(v >> 8);
-    out[1] = (uint8_t)v;
-    return 2;
-}
-
 static size_t put_bytes(uint8_t *out, struct sl_bytes b)
 {
-    put_u16(out, (uint32_t)b.len);
+    sl_encode_u16(out, (uint16_t)b.len);
     if (b.len > 0) memcpy(out + 2, b.ptr, b.len);
     return 2 + b.len;
 }
@@ -563,11 +557,11 @@ static size_t write_entry(uint8_t *out, uint8_t type, const struct sl_prop *v)
         out[n++] = (uint8_t)v->num;
         break;
     case SL_PROPTYPE_U16:
-        n += put_u16(out + n, v->num);
+        n += sl_encode_u16(out + n, (uint16_t)v->num);
         break;
     case SL_PROPTYPE_U32:
-        n += put_u16(out + n, v->num >> 16);
-        n += put_u16(out + n, v->num & 0xffff);
+        n += sl_encode_u16(out + n, (uint16_t)(v->num >> 16));
+        n += sl_encode_u16(out + n, (uint16_t)v->num);
         break;
     case SL_PROPTYPE_VARINT:
         n += sl_varint_encode(out + n, v->num);

@@ -92,20 +92,23 @@ const char *sl_reason_name(uint8_t code)
     return "unknown reason code";
 }
 
-const char *sl_reason_name_in(uint8_t packet_type, uint8_t code)
+/* The row for code in packet_type, or NULL when that packet does not use it. */
+static const struct reason_row *row_in(uint8_t packet_type, uint8_t code)
 {
     uint16_t bit = type_bit(packet_type);
 
     for (size_t i = 0; i < NROWS; i++)
-        if (rows[i].code == code && (rows[i].packets & bit)) return rows[i].name;
-    return sl_reason_name(code);
+        if (rows[i].code == code && (rows[i].packets & bit)) return &rows[i];
+    return NULL;
+}
+
+const char *sl_reason_name_in(uint8_t packet_type, uint8_t code)
+{
+    const struct reason_row *r = row_in(packet_type, code);
+    return r != NULL ? r->name : sl_reason_name(code);
 }
 
 bool sl_reason_allowed(uint8_t packet_type, uint8_t code)
 {
-    uint16_t bit = type_bit(packet_type);
-
-    for (size_t i = 0; i < NROWS; i++)
-        if (rows[i].code == code && (rows[i].packets & bit)) return true;
-    return false;
+    return row_in(packet_type, code) != NULL;
 }

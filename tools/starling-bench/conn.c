@@ -20,6 +20,7 @@
 #include "proto/decode.h"
 #include "proto/encode.h"
 #include "proto/frame.h"
+#include "proto/props.h"
 #include "proto/varint.h"
 
 /* A publisher stops queueing at 64 KB pending: enough for one large send(), small
@@ -165,7 +166,6 @@ int conn_pub_init(struct conn *c, const struct bench_opts *o, const char *topic,
     c->pub = p;
     c->role = CONN_PUB;
     c->index = index;
-    c->fd = -1;
     p->nmatch = nmatch;
     if (o->rate > 0) p->offset_ns = (int64_t)((double)index * (1e9 / o->rate) / (double)npubs);
 
@@ -211,7 +211,6 @@ int conn_sub_init(struct conn *c, const struct bench_opts *o, const char *filter
     c->sub = s;
     c->role = CONN_SUB;
     c->index = index;
-    c->fd = -1;
     s->filter = strdup(filter);
     s->pubs = pubs;
     s->npubs = npubs;
@@ -307,77 +306,16 @@ int conn_open(struct conn *c, int64_t now)
     return c->state == CS_FAILED ? -1 : 0;
 }
 
-/* Walks the v5 CONNACK properties for the limits the bench must obey
- * (MQTT 5.0 section 3.2.2.3). Returns 0, or -1 if the block is malformed. */
+/* Reads the v5 CONNACK properties for the limits the bench must obey
+ * (MQTT 5.0 section 3.2.2.3). Returns 0, or -1 if the block does not parse. */
 static int connack_props(struct conn *c, struct sl_bytes props)
 {
-    const uint8_t *p = props.ptr, *end = props.ptr + props.len;
-    while (p < end) {
-        uint32_t id, v;
-        size_t used, need;
-        if (sl_varint_decode(p, (size_t)(end - p), &id, &used) != SL_OK) return -1;
-        p += used;
-        switch (id) {
-        case 0x01:
-        case 0x17:
-        case 0x19:
-        case 0x24:
-        case 0x25:
-        case 0x28:
-        case 0x29:
-        case 0x2A: /* payload format, request problem/response info, maximum QoS,
-                    * retain/wildcard/subscription-id/shared available */
-            need = 1;
-            break;
-        case 0x13:
-        case 0x21:
-        case 0x22:
-        case 0x23: /* server keep alive, receive maximum, topic alias (maximum) */
-            need = 2;
-            break;
-        case 0x02:
-        case 0x11:
-        case 0x18:
-        case 0x27: /* message/session expiry, will delay, maximum packet size */
-            need = 4;
-            break;
-        case 0x0B: /* subscription identifier: a varint */
-            if (sl_varint_decode(p, (size_t)(end - p), &v, &used) != SL_OK) return -1;
-            p += used;
-            continue;
-        case 0x03:
-        case 0x08:
-        case 0x09:
-        case 0x12:
-        case 0x15:
-        case 0x16:
-        case 0x1A:
-        case 0x1C:
-        case 0x1F:
-        case 0x26: /* strings and binary data: content type, response topic,
-                    * correlation data, assigned client id, authentication
-                    * method/data, response info, server reference, reason string;
-                    * 0x26 user property is a pair */
-            for (int k = 0; k < (id == 0x26 ? 2 : 1); k++) {
-                if (end - p < 2) return -1;
-                size_t sl = (size_t)p[0] << 8 | p[1];
-                if ((size_t)(end - p) < 2 + sl) return -1;
-                p += 2 + sl;
-            }
-            continue;
-        default:
-            return -1;
-        }
-        if ((size_t)(end - p) < need) return -1;
-        if (id == 0x21)
-            c->recv_max = (uint16_t)(p[0] << 8 | p[1]);
-        else if (id == 0x24)
-            c->max_qos = p[0];
-        else if (id == 0x27)
-            c->max_packet =
-                (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        p += need;
-    }
+    struct sl_props p;
+
+    if (sl_props_parse(props.ptr, props.len, SL_PT_CONNACK, &p, NULL) != SL_OK) return -1;
+    if (sl_props_has(&p, SL_PROP_RECEIVE_MAXIMUM)) c->recv_max = p.receive_maximum;
+    if (sl_props_has(&p, SL_PROP_MAXIMUM_QOS)) c->max_qos = p.maximum_qos;
+    if (sl_props_has(&p, SL_PROP_MAXIMUM_PACKET_SIZE)) c->max_packet = p.maximum_packet_size;
     return 0;
 }
 
