@@ -62,12 +62,9 @@ static uint8_t subscribe_one(struct client *c, struct sl_bytes f, uint8_t opts, 
 {
     const struct sl_config *cfg = c->w->srv->cfg;
     bool v5 = c->version == SL_MQTT_5;
-    const uint8_t *g, *ff;
-    size_t glen, flen;
-    bool valid;
-    bool shared = sl_topic_share_split(f.ptr, f.len, &g, &glen, &ff, &flen, &valid);
+    bool shared;
     *retained = false;
-    if (shared ? !valid : !sl_topic_filter_valid(f.ptr, f.len)) {
+    if (!sl_topic_sub_filter_valid(f.ptr, f.len, &shared)) {
         if (v5) return SL_RC_TOPIC_FILTER_INVALID;
         /* MQTT 3.1.1 has no per-filter refusal for syntax: a protocol
          * violation closes the connection [MQTT-4.7.1-1] [MQTT-4.8.0-1]. */

@@ -15,15 +15,6 @@
 #include "proto/reason.h"
 #include "proto/topic.h"
 
-static bool filter_ok(struct sl_bytes f)
-{
-    const uint8_t *g, *ff;
-    size_t glen, flen;
-    bool valid;
-    if (sl_topic_share_split(f.ptr, f.len, &g, &glen, &ff, &flen, &valid)) return valid;
-    return sl_topic_filter_valid(f.ptr, f.len);
-}
-
 int handle_unsubscribe(struct client *c, const uint8_t *body, size_t len)
 {
     struct sl_unsubscribe u;
@@ -44,7 +35,7 @@ int handle_unsubscribe(struct client *c, const uint8_t *body, size_t len)
     uint32_t i = 0;
     sl_sub_iter_init(&it, u.list, false);
     while (sl_sub_iter_next(&it, &f, &opts)) {
-        if (!filter_ok(f))
+        if (!sl_topic_sub_filter_valid(f.ptr, f.len, NULL))
             codes[i++] = SL_RC_TOPIC_FILTER_INVALID;
         else
             codes[i++] = session_unsubscribe(c->session, f.ptr, f.len)

@@ -104,3 +104,13 @@ bool sl_topic_share_split(const uint8_t *f, size_t len, const uint8_t **group, s
     *valid = sl_topic_filter_valid(*filter, *filter_len);
     return true;
 }
+
+bool sl_topic_sub_filter_valid(const uint8_t *f, size_t len, bool *shared)
+{
+    const uint8_t *g, *ff;
+    size_t glen, flen;
+    bool valid;
+    bool is_shared = sl_topic_share_split(f, len, &g, &glen, &ff, &flen, &valid);
+    if (shared) *shared = is_shared;
+    return is_shared ? valid : sl_topic_filter_valid(f, len);
+}

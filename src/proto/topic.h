@@ -27,6 +27,10 @@ bool sl_topic_filter_valid(const uint8_t *f, size_t len);
 bool sl_topic_share_split(const uint8_t *f, size_t len, const uint8_t **group, size_t *group_len,
                           const uint8_t **filter, size_t *filter_len, bool *valid);
 
+/* A filter as SUBSCRIBE and UNSUBSCRIBE carry it: a valid filter, or a valid
+ * shared one. *shared (may be NULL) says whether it starts with "$share/". */
+bool sl_topic_sub_filter_valid(const uint8_t *f, size_t len, bool *shared);
+
 /* True if the (valid) filter matches the (valid) name. A name starting with '$' is
  * not matched by a filter whose first level is '+' or '#' [MQTT-4.7.2-1].
  * "a/#" also matches "a" (the parent level) [MQTT-4.7.1-2 non-normative example]. */

@@ -174,11 +174,48 @@ static void test_name_matches_itself(void)
     }
 }
 
+/* Shared subscriptions, 5.0 §4.8.2: "$share/GROUP/FILTER". */
+static void test_shared_filters(void)
+{
+    static const struct {
+        const char *f;
+        bool shared, valid;
+        const char *group, *filter;
+    } v[] = {
+        {"$share/g/a/b", true, true, "g", "a/b"},
+        {"$share/grp/#", true, true, "grp", "#"},
+        {"$share/g/+/x", true, true, "g", "+/x"},
+        {"$share/g/", true, false, NULL, NULL},   /* empty filter */
+        {"$share/g", true, false, NULL, NULL},    /* no filter at all */
+        {"$share//a", true, false, NULL, NULL},   /* empty group */
+        {"$share/g+/a", true, false, NULL, NULL}, /* wildcard in the group [MQTT-4.8.2-2] */
+        {"$share/g#/a", true, false, NULL, NULL},
+        {"$share/g/a/#/b", true, false, NULL, NULL}, /* the filter itself is invalid */
+        {"$share", false, true, NULL, NULL},         /* an ordinary filter */
+        {"$sharex/g/a", false, true, NULL, NULL},
+        {"a/$share/g/b", false, true, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        const uint8_t *f = (const uint8_t *)v[i].f, *g, *ff;
+        size_t len = strlen(v[i].f), glen, flen;
+        bool valid, shared;
+        CHECK_EQ_INT(sl_topic_share_split(f, len, &g, &glen, &ff, &flen, &valid), v[i].shared);
+        if (v[i].shared) CHECK_EQ_INT(valid, v[i].valid);
+        if (v[i].group) {
+            CHECK(glen == strlen(v[i].group) && memcmp(g, v[i].group, glen) == 0);
+            CHECK(flen == strlen(v[i].filter) && memcmp(ff, v[i].filter, flen) == 0);
+        }
+        CHECK_EQ_INT(sl_topic_sub_filter_valid(f, len, &shared), v[i].valid);
+        CHECK_EQ_INT(shared, v[i].shared);
+    }
+}
+
 int main(void)
 {
     RUN(test_validity);
     RUN(test_matches);
     RUN(test_overlapping_filters);
     RUN(test_name_matches_itself);
+    RUN(test_shared_filters);
     return check_summary();
 }
