@@ -2,8 +2,8 @@
 """make_broker_seeds.py - seed inputs for fuzz_broker (fuzz/corpus/fuzz_broker/).
 
 An input is up to four byte streams separated by FF FE FD FC, one per
-connection. The packets are built with a small encoder that shares nothing
-with src/proto. Run: python3 fuzz/make_broker_seeds.py
+connection. The packets are built with a small encoder (on seedlib.py) that
+shares nothing with src/proto. Run: python3 fuzz/make_broker_seeds.py
 """
 import base64
 import hashlib
@@ -12,26 +12,10 @@ import os
 import struct
 import sys
 
+from seedlib import pkt, s, u16, varint
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_broker")
 MARK = b"\xff\xfe\xfd\xfc"
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def s(x):
-    x = x.encode() if isinstance(x, str) else x
-    return struct.pack(">H", len(x)) + x
-
-
-def pkt(first, body):
-    return bytes([first]) + varint(len(body)) + body
 
 
 def connect(cid, clean=True, ka=60, will=None, level=4):
@@ -94,10 +78,6 @@ SEEDS = {
 
 def u8(n):
     return bytes([n])
-
-
-def u16(n):
-    return struct.pack(">H", n)
 
 
 def u32(n):

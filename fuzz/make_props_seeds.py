@@ -4,7 +4,7 @@
 Each seed is: one byte that picks the context (packet type 1..15, or 16 for
 CONNECT's Will Properties; the target takes it modulo 17), then an MQTT 5.0
 property block without its length prefix. The blocks are built here with a
-small encoder that shares nothing with src/proto, so the seeds are an
+small encoder (on seedlib.py) that shares nothing with src/proto, so the seeds are an
 independent statement of the wire format (5.0 §2.2.2, Table 2-4). Run from
 anywhere:
 
@@ -13,26 +13,12 @@ anywhere:
 import os
 import struct
 
+from seedlib import s, varint
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_props")
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, DISCONNECT, AUTH, WILL = 8, 9, 10, 11, 14, 15, 16
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def s(x):
-    if isinstance(x, str):
-        x = x.encode()
-    return struct.pack(">H", len(x)) + x
 
 
 # One constructor per data type (5.0 §1.5).

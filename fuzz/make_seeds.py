@@ -3,44 +3,21 @@
 
 Each seed is: one byte that picks the protocol level (0 -> 3.1, 1 -> 3.1.1,
 2 -> 5.0, as 3 + byte % 3), then a stream of MQTT packets. The packets are built
-here with a tiny encoder that shares nothing with src/proto, so the seeds are an
+here with a tiny encoder (on seedlib.py) that shares nothing with src/proto, so the seeds are an
 independent statement of the wire format. Run from anywhere:
 
     python3 fuzz/make_seeds.py
 """
 import os
-import struct
+
+from seedlib import pkt, s, u16, varint
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_decode")
 SELECT = {3: b"\x00", 4: b"\x01", 5: b"\x02"}
 
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def s(x):
-    if isinstance(x, str):
-        x = x.encode()
-    return struct.pack(">H", len(x)) + x
-
-
-def u16(n):
-    return struct.pack(">H", n)
-
-
 def props(v, raw=b""):
     return varint(len(raw)) + raw if v == 5 else b""
-
-
-def pkt(byte0, body):
-    return bytes([byte0]) + varint(len(body)) + body
 
 
 def connect(v, cid="c1", will=None, user=None, pw=None, clean=True, keepalive=60, p=b"", wp=b""):

@@ -505,7 +505,7 @@ class Client:
                 raise AssertionError(f"{self.name}: server did not close the connection "
                                      f"within {timeout}s (SLOW={SLOW}); got {seen}")
             try:
-                p = read_packet(self.sock, left / SLOW)
+                p = self._read_before_close(left / SLOW)
             except MQTTClosed:
                 self.closed = True
                 return seen
@@ -514,11 +514,16 @@ class Client:
             assert ok(p), f"{self.name}: unexpected {p!r} before close"
             seen.append(p)
 
+    def _read_before_close(self, timeout):
+        """How expect_closed() and is_open() read: the bare packet, no auto-ack
+        (Client5 reads through its checks)."""
+        return read_packet(self.sock, timeout)
+
     def is_open(self, wait=0.2):
         """True if the server has not closed the connection within `wait` seconds
-        (any packet that arrives meanwhile is stashed)."""
+        (any packet that arrives meanwhile is stashed, read as expect_closed reads)."""
         try:
-            p = read_packet(self.sock, wait)
+            p = self._read_before_close(wait)
         except MQTTTimeout:
             return True
         except MQTTClosed:

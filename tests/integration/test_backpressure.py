@@ -67,6 +67,7 @@ def run_case(broker, qos):
     t.start()
     got = slow_subscriber(sub, n, 0.0005)
     t.join(60 * SLOW)
+    assert not t.is_alive(), "publisher still waiting for acks after 60 s"
     assert not errors, errors
     assert len(got) == n, f"received {len(got)} of {n}: acknowledged messages were dropped"
     assert got == sorted(got) == list(range(n))

@@ -5,8 +5,6 @@ import socket
 import subprocess
 import time
 
-import pytest
-
 from conftest import SLOW, STARLING_BIN
 from mqtt_raw import Client
 

@@ -29,10 +29,13 @@ _MSG_RE = re.compile(r"^MSG\|(.*)\|(\d)\|(\d)\|([0-9a-f]*)$")
 
 
 class Sub:
-    """mosquitto_sub running in the background."""
+    """mosquitto_sub running in the background, printing each message with -F FMT;
+    parse() turns such a line into a message (test_mqtt5_mosquitto_clients.py has a
+    subclass with a 5.0 format)."""
+    FMT = FMT
 
     def __init__(self, broker, *args):
-        cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-d", "-F", FMT,
+        cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-d", "-F", self.FMT,
                *[str(a) for a in args]]
         if shutil.which("stdbuf"):
             cmd = ["stdbuf", "-oL"] + cmd   # stdbuf execs: the pid is mosquitto_sub's
@@ -76,16 +79,19 @@ class Sub:
         m = self.wait_line(r"^Subscribed \(mid: \d+\): ([\d, ]+)$", count)
         return [int(x) for x in m.group(1).split(",")]
 
+    @staticmethod
+    def parse(line):
+        """A message line -> (topic, qos, retain, payload bytes); None for other lines."""
+        m = _MSG_RE.match(line)
+        if m:
+            return m.group(1), int(m.group(2)), int(m.group(3)), bytes.fromhex(m.group(4))
+        return None
+
     def messages(self):
-        """[(topic, qos, retain, payload bytes)] received so far."""
-        out = []
+        """The messages received so far, as parse() returns them."""
         with self.cond:
-            for line in self.lines:
-                m = _MSG_RE.match(line)
-                if m:
-                    out.append((m.group(1), int(m.group(2)), int(m.group(3)),
-                                bytes.fromhex(m.group(4))))
-        return out
+            lines = list(self.lines)
+        return [m for m in map(self.parse, lines) if m is not None]
 
     def wait_messages(self, n, timeout=T):
         self.wait_line(r"^MSG\|", n, timeout)
@@ -116,10 +122,11 @@ class Sub:
 
 @pytest.fixture
 def sub(broker):
-    """sub(*args) -> Sub connected to the default broker; all killed at teardown."""
+    """sub(*args, broker=None) -> Sub connected to the default broker or the one given;
+    all killed at teardown."""
     started = []
 
-    def make(*args):
+    def make(*args, broker=broker):
         s = Sub(broker, *args)
         started.append(s)
         return s
@@ -130,14 +137,15 @@ def sub(broker):
 
 
 def pub(broker, *args, input=None, check=True):
-    """Runs mosquitto_pub to completion; returns the CompletedProcess."""
+    """Runs mosquitto_pub to completion; returns its output as text."""
     cmd = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port),
            *[str(a) for a in args]]
     r = subprocess.run(cmd, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=T)
+    out = r.stdout.decode(errors="replace")
     if check:
-        assert r.returncode == 0, f"{cmd} -> {r.returncode}:\n{r.stdout.decode(errors='replace')}"
-    return r
+        assert r.returncode == 0, f"{cmd} -> {r.returncode}:\n{out}"
+    return out
 
 
 @pytest.mark.parametrize("pub_qos,sub_qos", [(0, 0), (1, 1), (2, 2), (2, 1), (1, 2), (2, 0)])

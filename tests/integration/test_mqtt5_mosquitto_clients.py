@@ -15,117 +15,49 @@ that with paho.
 """
 import re
 import shutil
-import signal
-import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import SLOW
-from test_mqtt5_paho import Paho
+from test_interop_mosquitto_clients import Sub, pub
+from test_mqtt5_paho import clients  # noqa: F401 (the fixture behind `paho`)
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("mosquitto_sub") and shutil.which("mosquitto_pub")),
     reason="mosquitto-clients not installed")
 
-T = 10.0 * SLOW
-QUIET = 0.5 * SLOW
 FMT = "MSG|%t|%q|%r|%P|%C|%R|%D|%F|%E|%S|%x"
 FIELDS = ("topic", "qos", "retain", "user", "ctype", "rtopic", "corr", "pfi", "expiry", "subid",
           "payload")
 
 
-class Sub:
-    """mosquitto_sub running in the background."""
+class Sub5(Sub):
+    """mosquitto_sub printing the 5.0 fields of each message (FMT above)."""
+    FMT = FMT
 
-    def __init__(self, broker, *args):
-        cmd = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-d", "-F", FMT,
-               *[str(a) for a in args]]
-        if shutil.which("stdbuf"):
-            cmd = ["stdbuf", "-oL"] + cmd
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.lines = []
-        self.cond = threading.Condition()
-        self.eof = False
-        threading.Thread(target=self._reader, daemon=True).start()
-
-    def _reader(self):
-        for raw in self.proc.stdout:
-            with self.cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.eof = True
-            self.cond.notify_all()
-
-    def output(self):
-        with self.cond:
-            return "\n".join(self.lines)
-
-    def wait_line(self, pattern, count=1, timeout=T):
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                hits = [m for m in map(rx.search, self.lines) if m]
-                if len(hits) >= count:
-                    return hits[count - 1]
-                left = deadline - time.monotonic()
-                if left <= 0 or self.eof:
-                    raise AssertionError(f"mosquitto_sub: no line {pattern!r} (x{count}) in:\n"
-                                         + "\n".join(self.lines))
-                self.cond.wait(left)
-
-    def wait_subscribed(self):
-        m = self.wait_line(r"^Subscribed \(mid: \d+\): ([\d, ]+)$")
-        return [int(x) for x in m.group(1).split(",")]
-
-    def messages(self):
-        """[dict of FIELDS] received so far (payload as bytes, qos/retain as int)."""
-        out = []
-        with self.cond:
-            for line in self.lines:
-                if not line.startswith("MSG|"):
-                    continue
-                parts = line.split("|")[1:]
-                assert len(parts) == len(FIELDS), line
-                d = dict(zip(FIELDS, parts))
-                d["qos"], d["retain"] = int(d["qos"]), int(d["retain"])
-                d["payload"] = bytes.fromhex(d["payload"])
-                out.append(d)
-        return out
-
-    def finish(self, timeout=T):
-        """Waits for mosquitto_sub to exit by itself (-C / -E / -W); returns rc."""
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError("mosquitto_sub did not exit:\n" + self.output())
-        deadline = time.monotonic() + T
-        with self.cond:
-            while not self.eof and time.monotonic() < deadline:
-                self.cond.wait(0.1)
-        return rc
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            self.proc.wait(T)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    @staticmethod
+    def parse(line):
+        """A message line -> dict of FIELDS (payload as bytes, qos/retain as int); None
+        for other lines."""
+        if not line.startswith("MSG|"):
+            return None
+        parts = line.split("|")[1:]
+        assert len(parts) == len(FIELDS), line
+        d = dict(zip(FIELDS, parts))
+        d["qos"], d["retain"] = int(d["qos"]), int(d["retain"])
+        d["payload"] = bytes.fromhex(d["payload"])
+        return d
 
 
 @pytest.fixture
 def sub(broker):
+    """sub(*args, broker=None) -> Sub5 on the default broker or the one given; all
+    killed at teardown."""
     started = []
 
     def make(*args, broker=broker):
-        s = Sub(broker, *args)
+        s = Sub5(broker, *args)
         started.append(s)
         return s
 
@@ -135,34 +67,9 @@ def sub(broker):
 
 
 @pytest.fixture
-def paho(broker):
-    made = []
-
-    def make(client_id, **kw):
-        pc = Paho(broker, client_id, **kw)
-        made.append(pc)
-        pc.connect()
-        return pc
-
-    yield make
-    for pc in made:
-        try:
-            pc.c.disconnect()
-        except Exception:
-            pass
-        pc.stop()
-
-
-def pub(broker, *args, input=None, check=True):
-    """Runs mosquitto_pub to completion; returns its output as text."""
-    cmd = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port),
-           *[str(a) for a in args]]
-    r = subprocess.run(cmd, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=T)
-    out = r.stdout.decode(errors="replace")
-    if check:
-        assert r.returncode == 0, f"{cmd} -> {r.returncode}:\n{out}"
-    return out
+def paho(clients):
+    """paho(client_id, **kw) -> a connected Paho (test_mqtt5_paho.py's clients fixture)."""
+    return clients
 
 
 PROPS_ARGS = ["-D", "publish", "user-property", "k", "v1",
