@@ -249,6 +249,9 @@ def decode_publish(p):
                    topic=topic, pid=pid, payload=bytes(b[pos:]), raw=p.raw)
 
 
+PACKET_REST_S = 5.0  # how long the rest of a begun packet may take
+
+
 def _recv_exact(sock, n, deadline):
     out = bytearray()
     while len(out) < n:
@@ -276,6 +279,18 @@ def read_packet(sock, timeout=2.0):
     scaled by SLOW). Never reads past the packet, so no buffering is needed."""
     deadline = time.monotonic() + timeout * SLOW
     first = _recv_exact(sock, 1, deadline)
+    # The timeout is for the packet to begin. Once its first byte is consumed a
+    # timeout would leave the stream mid-packet, and a caller that retries would
+    # frame garbage; the broker writes whole packets, so the rest is due at once
+    # and a stall here is a failure, not a retryable timeout.
+    deadline = max(deadline, time.monotonic() + PACKET_REST_S * SLOW)
+    try:
+        return _read_packet_rest(sock, first, deadline)
+    except MQTTTimeout as e:
+        raise AssertionError(f"server stalled inside a packet (first byte {first.hex()}): {e}") from None
+
+
+def _read_packet_rest(sock, first, deadline):
     hdr = bytearray(first)
     mult, length = 1, 0
     for i in range(4):
