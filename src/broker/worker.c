@@ -38,6 +38,7 @@ uint64_t worker_clock_ms(void)
 int worker_init(struct worker *w, struct server *srv, int idx)
 {
     memset(w, 0, sizeof(*w));
+    pthread_mutex_init(&w->lock, NULL);
     w->srv = srv;
     w->idx = idx;
     w->epfd = -1;
@@ -100,6 +101,27 @@ static void drop_item(struct worker *w, const struct item *it)
     }
 }
 
+static struct batch *batch_new(struct worker *w)
+{
+    struct batch *b = w->spare;
+    if (b)
+        w->spare = NULL;
+    else if (!(b = malloc(sizeof(*b))))
+        return NULL;
+    b->n = 0;
+    return b;
+}
+
+/* Keeps one emptied batch for w's next: at moderate rates every iteration that
+ * posts across workers would otherwise malloc and free one. */
+static void batch_done(struct worker *w, struct batch *b)
+{
+    if (!w->spare)
+        w->spare = b;
+    else
+        free(b);
+}
+
 static void send_batch(struct worker *w, int dst, struct batch *b)
 {
     struct worker *d = &w->srv->workers[dst];
@@ -117,12 +139,11 @@ void worker_post(struct worker *w, int dst, const struct item *it)
     }
     struct batch *b = w->outbox[dst];
     if (!b) {
-        b = malloc(sizeof(*b));
+        b = batch_new(w);
         if (!b) {
             drop_item(w, it);
             return;
         }
-        b->n = 0;
         w->outbox[dst] = b;
     }
     b->items[b->n++] = *it;
@@ -130,19 +151,6 @@ void worker_post(struct worker *w, int dst, const struct item *it)
         send_batch(w, dst, b);
         w->outbox[dst] = NULL;
     }
-}
-
-static bool push_outbox(struct worker *w)
-{
-    bool any = false;
-    for (int i = 0; i < w->srv->nworkers; i++) {
-        if (w->outbox[i]) {
-            send_batch(w, i, w->outbox[i]);
-            w->outbox[i] = NULL;
-            any = true;
-        }
-    }
-    return any;
 }
 
 static void run_item(struct worker *w, struct item *it)
@@ -162,16 +170,16 @@ static void run_item(struct worker *w, struct item *it)
     }
 }
 
-static void drain_inbox(struct worker *w)
+/* Runs batches taken from w's inbox (w's lock held). */
+static void run_inbox(struct worker *w, struct sl_inbox_node *n)
 {
-    struct sl_inbox_node *n = sl_inbox_take(&w->inbox);
     while (n) {
         struct sl_inbox_node *next = n->next;
         struct batch *b = (struct batch *)n;
         for (uint32_t i = 0; i < b->n; i++)
             run_item(w, &b->items[i]);
         atomic_fetch_sub_explicit(&w->inbox_pending, b->n, memory_order_relaxed);
-        free(b);
+        batch_done(w, b);
         n = next;
     }
 }
@@ -246,33 +254,81 @@ static bool has_outbox(const struct worker *w)
     return false;
 }
 
-/* "Before sleep": everything produced this iteration leaves now. Repeats while
- * a step produced work for an earlier one (a will published during a flush). */
-static void end_iteration(struct worker *w)
+static void push_outbox(struct worker *w, bool direct);
+
+/* What end_iteration does short of freeing closed clients, which only w's own
+ * thread may do: its epoll_wait may hold events for them. */
+static void finish_work(struct worker *w, bool direct)
 {
     for (int round = 0; round < 8; round++) {
-        push_outbox(w);
+        push_outbox(w, direct);
         if (w->held_head) release_held(w);
         flush_clients(w);
         if (!w->flush_head && !has_outbox(w)) break;
     }
+}
+
+/* "Before sleep": everything produced this iteration leaves now. Repeats while
+ * a step produced work for an earlier one (a will published during a flush). */
+static void end_iteration(struct worker *w)
+{
+    finish_work(w, true);
     free_closed(w);
+}
+
+/* w, holding d's lock while d sleeps, runs batch b (items for d) in d's place.
+ * The nested finish does not work in a third worker's place: one level keeps
+ * the lock order trivially acyclic (w holds its own lock and d's, and takes no
+ * other). */
+static void run_in_place_of(struct worker *w, struct worker *d, struct batch *b)
+{
+    if (d->now_ms < w->now_ms) d->now_ms = w->now_ms;
+    if (!sl_inbox_empty(&d->inbox)) run_inbox(d, sl_inbox_grab(&d->inbox)); /* earlier items */
+    for (uint32_t i = 0; i < b->n; i++)
+        run_item(d, &b->items[i]);
+    batch_done(w, b);
+    finish_work(d, false);
+    int t = sl_wheel_timeout_ms(&d->wheel, d->now_ms);
+    bool timer_sooner = t >= 0 && d->now_ms + (uint64_t)t < d->sleep_until_ms;
+    if (d->closed_head || d->held_head || d->flush_head || has_outbox(d) || timer_sooner)
+        sl_inbox_wake(&d->inbox); /* what only d may do, or a sleep now too long */
+}
+
+static void push_outbox(struct worker *w, bool direct)
+{
+    for (int i = 0; i < w->srv->nworkers; i++) {
+        struct batch *b = w->outbox[i];
+        if (!b) continue;
+        w->outbox[i] = NULL;
+        struct worker *d = &w->srv->workers[i];
+        if (direct && b->n <= DIRECT_MAX_ITEMS && pthread_mutex_trylock(&d->lock) == 0) {
+            run_in_place_of(w, d, b);
+            pthread_mutex_unlock(&d->lock);
+        } else {
+            send_batch(w, i, b);
+        }
+    }
 }
 
 void worker_run_once(struct worker *w, int max_wait_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int timeout = sl_wheel_timeout_ms(&w->wheel, worker_clock_ms());
+    pthread_mutex_lock(&w->lock);
+    uint64_t now = worker_clock_ms();
+    int timeout = sl_wheel_timeout_ms(&w->wheel, now);
     if (w->held_head) timeout = 1; /* acks wait on the store or a congested session */
     if (timeout < 0 || (max_wait_ms >= 0 && timeout > max_wait_ms)) timeout = max_wait_ms;
     if (w->flush_head || has_outbox(w)) timeout = 0; /* end_iteration hit its round limit */
+    w->sleep_until_ms = timeout < 0 ? UINT64_MAX : now + (uint64_t)timeout;
+    pthread_mutex_unlock(&w->lock);
     int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
     if (n < 0 && errno != EINTR) sl_error("epoll_wait: %s", strerror(errno));
+    pthread_mutex_lock(&w->lock);
     w->now_ms = worker_clock_ms();
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].data.u64;
         if (tag == TAG_INBOX) {
-            drain_inbox(w);
+            run_inbox(w, sl_inbox_take(&w->inbox));
         } else if (tag >= TAG_LISTENER_BASE && tag < TAG_LISTENER_BASE + w->srv->cfg->nlisteners) {
             accept_on(w, (size_t)(tag - TAG_LISTENER_BASE));
         } else {
@@ -286,6 +342,7 @@ void worker_run_once(struct worker *w, int max_wait_ms)
     }
     sl_wheel_advance(&w->wheel, w->now_ms);
     end_iteration(w);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static void *worker_main(void *arg)
@@ -323,6 +380,7 @@ void worker_destroy(struct worker *w)
         }
     }
     session_table_destroy(&w->sessions);
+    free(w->spare);
     free(w->matches.v);
     free(w->scratch);
     free(w->outbox);
@@ -330,6 +388,7 @@ void worker_destroy(struct worker *w)
         if (w->listen_fds[i] >= 0) close(w->listen_fds[i]);
     free(w->listen_fds);
     if (w->epfd >= 0) close(w->epfd);
+    pthread_mutex_destroy(&w->lock);
 }
 
 void worker_drain_leftovers(struct worker *w)

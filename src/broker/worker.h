@@ -11,10 +11,25 @@
  *     -> inbox: deliveries and connections handed over by other workers
  *     -> timers (CONNECT deadline, keepalive)
  *   end of iteration ("before sleep"):
- *     -> push outbox batches (one CAS + at most one eventfd write per batch)
+ *     -> push outbox batches (one CAS + at most one eventfd write per batch),
+ *        or run a small batch in the destination's place (below)
  *     -> store commit; release held acks that are now durable
  *     -> flush every client with output: one writev each
  *     -> free clients closed during the iteration
+ */
+/*
+ * Working in another worker's place. A worker's state (its clients, sessions,
+ * timers, lists) belongs to whoever holds its lock: its own thread from the
+ * moment epoll_wait returns until it sleeps again. While it sleeps, another
+ * worker with a small batch for it takes the lock (trylock: nobody ever waits
+ * for another worker's lock) and runs the batch itself: the earlier items in
+ * the inbox first, then the batch, then the flushes, exactly as the sleeper
+ * would have done. At moderate rates that saves the sleeper's wake-up (an
+ * eventfd write, a second thread scheduled, an eventfd read), the largest cost
+ * of a delivery across workers. Large batches still go through the inbox, so
+ * under load both cores work. What only the owner may do (free closed clients)
+ * is left to it, and it is woken when anything is left or its sleep would
+ * oversleep a timer added meanwhile.
  */
 #ifndef SL_BROKER_WORKER_H
 #define SL_BROKER_WORKER_H
@@ -45,6 +60,9 @@ struct item {
 
 #define BATCH_ITEMS 256
 
+/* Batches up to this size may be run in a sleeping destination's place. */
+#define DIRECT_MAX_ITEMS 32
+
 /* QoS 0 deliveries are dropped (and counted) rather than posted to a worker that
  * already has this many items waiting: a worker that cannot keep up must not
  * make the others queue for it without bound. (QoS 1/2 deliveries in transit
@@ -57,9 +75,9 @@ struct batch {
     struct item items[BATCH_ITEMS];
 };
 
-/* Counters written only by their worker and read by the $SYS publisher (sys.c)
+/* Counters written only under their worker's lock and read by the $SYS publisher (sys.c)
  * on worker 0. Relaxed atomics updated with a load and a store, not a locked
- * add: there is one writer, and the hot path pays nothing on x86. */
+ * add: there is one writer at a time, and the hot path pays nothing on x86. */
 struct worker_stats {
     _Atomic uint64_t msgs_received;    /* PUBLISH from clients */
     _Atomic uint64_t msgs_sent;        /* PUBLISH to clients */
@@ -93,6 +111,8 @@ struct worker {
     struct server *srv;
     int idx;
     pthread_t thread;
+    pthread_mutex_t lock;    /* see "Working in another worker's place" */
+    uint64_t sleep_until_ms; /* under lock: when its epoll_wait times out; UINT64_MAX never */
     int epfd;
     struct sl_inbox inbox;
     atomic_uint inbox_pending; /* items pushed to this worker, not yet run */
@@ -111,6 +131,7 @@ struct worker {
 
     uint8_t *scratch;      /* read buffer, SCRATCH_SIZE */
     struct batch **outbox; /* per destination worker */
+    struct batch *spare;   /* one emptied batch kept for the next, or NULL */
 
     /* publish routing scratch, reused */
     struct topic_match_vec {

@@ -44,6 +44,16 @@ struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib)
     uint64_t v;
     while (read(ib->efd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
+    return sl_inbox_grab(ib);
+}
+
+bool sl_inbox_empty(struct sl_inbox *ib)
+{
+    return atomic_load_explicit(&ib->head, memory_order_relaxed) == NULL;
+}
+
+struct sl_inbox_node *sl_inbox_grab(struct sl_inbox *ib)
+{
     struct sl_inbox_node *n = atomic_exchange_explicit(&ib->head, NULL, memory_order_acquire);
     struct sl_inbox_node *fifo = NULL;
     while (n) {

@@ -40,4 +40,12 @@ void sl_inbox_wake(struct sl_inbox *ib);
  * (linked by next), or NULL. */
 struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib);
 
+/* "Consumer" in these two means the thread that owns the queue, or one that the
+ * owner has excluded by other means (the broker's worker lock) and that works in
+ * its place. sl_inbox_grab takes like sl_inbox_take but leaves the eventfd
+ * alone, saving the read: a grab that empties the stack can only leave the
+ * owner one wake-up that finds nothing, never a missed one. */
+struct sl_inbox_node *sl_inbox_grab(struct sl_inbox *ib);
+bool sl_inbox_empty(struct sl_inbox *ib);
+
 #endif
