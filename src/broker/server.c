@@ -38,8 +38,12 @@ static int open_listeners(struct server *srv)
     for (size_t li = 0; li < cfg->nlisteners; li++) {
         const struct sl_listener_conf *lc = &cfg->listeners[li];
         uint16_t port = lc->port;
+        char err[200];
+        if (port != 0 && sl_listener_check_free(lc->bind_address, port, err, sizeof(err)) < 0) {
+            sl_error("%s", err);
+            return SL_EIO;
+        }
         for (int wi = 0; wi < srv->nworkers; wi++) {
-            char err[160];
             int fd = sl_listener_open(lc->bind_address, port, err, sizeof(err));
             if (fd < 0) {
                 sl_error("%s", err);

@@ -5,18 +5,18 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen)
+static int make_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *sslen,
+                     char *err, unsigned errlen)
 {
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    memset(&ss, 0, sizeof(ss));
+    memset(ss, 0, sizeof(*ss));
     if (addr && strchr(addr, ':')) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(port);
         if (inet_pton(AF_INET6, addr, &a6->sin6_addr) != 1) {
@@ -24,9 +24,9 @@ int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen
             errno = EINVAL;
             return -1;
         }
-        sslen = sizeof(*a6);
+        *sslen = sizeof(*a6);
     } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
         a4->sin_family = AF_INET;
         a4->sin_port = htons(port);
         if (!addr)
@@ -36,8 +36,18 @@ int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen
             errno = EINVAL;
             return -1;
         }
-        sslen = sizeof(*a4);
+        *sslen = sizeof(*a4);
     }
+    return 0;
+}
+
+/* reuseport: join (or start) a group of sockets sharing the port. */
+static int bind_socket(const char *addr, uint16_t port, bool reuseport, bool listening, char *err,
+                       unsigned errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (make_addr(addr, port, &ss, &sslen, err, errlen) < 0) return -1;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -45,16 +55,30 @@ int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-        bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 4096) < 0) {
+    if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+        bind(fd, (struct sockaddr *)&ss, sslen) < 0 || (listening && listen(fd, 4096) < 0)) {
         int e = errno;
-        snprintf(err, errlen, "cannot listen on %s:%u: %s", addr ? addr : "0.0.0.0", port,
-                 strerror(e));
+        snprintf(err, errlen, "cannot listen on %s:%u: %s%s", addr ? addr : "0.0.0.0", port,
+                 strerror(e),
+                 e == EADDRINUSE ? " (another broker, or another program, has this port)" : "");
         close(fd);
         errno = e;
         return -1;
     }
     return fd;
+}
+
+int sl_listener_check_free(const char *addr, uint16_t port, char *err, unsigned errlen)
+{
+    int fd = bind_socket(addr, port, false, false, err, errlen);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
+int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen)
+{
+    return bind_socket(addr, port, true, true, err, errlen);
 }
 
 uint16_t sl_listener_port(int fd)

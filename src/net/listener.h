@@ -13,6 +13,13 @@
  * -1 with errno and a message in err. */
 int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen);
 
+/* Whether addr:port is free, by binding it without SO_REUSEPORT and closing at
+ * once: 0, or -1 with errno and a message in err. Call it before the first
+ * sl_listener_open of a fixed port, because SO_REUSEPORT would otherwise let a
+ * second broker of the same user join the port and silently take half of the
+ * new connections. */
+int sl_listener_check_free(const char *addr, uint16_t port, char *err, unsigned errlen);
+
 /* The port a socket is bound to (to learn what port 0 became). */
 uint16_t sl_listener_port(int fd);
 

@@ -1,5 +1,6 @@
 """The command line and start-up behaviour: --help, --version, --test-config,
-config errors with file:line, -p, threads, max_connections, clean shutdown."""
+config errors with file:line, -p, threads, a port already taken, max_connections,
+clean shutdown."""
 import os
 import socket
 import subprocess
@@ -93,6 +94,43 @@ def test_port_option_and_threads(tmp_path):
     finally:
         p.terminate()
         assert p.wait(10 * SLOW) == 0
+
+
+class FixedPort:
+    """What Client needs of a broker, for one started outside the fixture."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=5 * SLOW)
+
+
+def test_second_broker_on_the_same_port_fails(tmp_path):
+    """Workers share a port through SO_REUSEPORT, which would also let a second
+    broker started by the same user join it and silently take half of the new
+    connections. The second one must refuse to start instead."""
+    port = free_port()
+    conf = tmp_path / "t.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nthreads 2\n")
+    first = subprocess.Popen([STARLING_BIN, "-c", str(conf)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 10 * SLOW
+        while time.monotonic() < deadline:
+            if "running with" in first.stdout.readline():
+                break
+        r = run("-c", str(conf))
+        assert r.returncode != 0
+        assert f"127.0.0.1:{port}" in r.stderr and "Address already in use" in r.stderr, r.stderr
+        # Every connection still reaches the first broker.
+        for i in range(20):
+            c = Client(FixedPort(port), f"c{i}")
+            c.connect_ok(f"c{i}")
+            c.close()
+    finally:
+        first.terminate()
+        assert first.wait(10 * SLOW) == 0
 
 
 def test_sigterm_exits_zero_with_clients(broker):
