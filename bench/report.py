@@ -157,6 +157,7 @@ METRICS = {
     "rss_held": ("RSS held", field("broker_rss_kb_after"), fmt_kb, True),
     "bytes_conn": ("Bytes/connection", field("broker_bytes_per_connection"), fmt_int, True),
     "cpu_us_conn": ("CPU µs/connect", field("broker_cpu_us_per_connect"), fmt_num, True),
+    "bench_us_conn": ("Bench CPU µs/connect", field("bench_cpu_us_per_connect"), fmt_num, True),
     "conn_failed": ("Failed", conn_failed, fmt_int, False),
 }
 
@@ -176,7 +177,7 @@ GROUPS = [
      "queueing behind a saturated link."),
     ("conn", "Connections",
      ["conn_rate", "conn_p50", "conn_p99", "rss_before", "rss_held", "bytes_conn",
-      "cpu_us_conn", "conn_failed"],
+      "cpu_us_conn", "bench_us_conn", "conn_failed"],
      "starling-bench opens the connections as fast as its handshakes in flight allow "
      "(each TCP connect + CONNECT/CONNACK), holds them idle for the run's duration "
      "and closes them. *Connects/s*: connections through CONNACK ÷ time from the "
@@ -184,7 +185,10 @@ GROUPS = [
      "*RSS before/held*: broker VmRSS before the first connection and at the end of "
      "the hold. *Bytes/connection*: (held − before) ÷ connections; socket buffers "
      "are kernel memory and not in either RSS. *CPU µs/connect*: broker CPU while "
-     "connecting ÷ connections."),
+     "connecting ÷ connections; *Bench CPU µs/connect* the same for starling-bench, "
+     "which on loopback also pays most of the kernel's TCP handshake work. They "
+     "share the machine's CPUs, which bounds the rate: (broker + bench) CPU µs per "
+     "connect × connects/s cannot exceed 1,000,000 per CPU."),
     ("max", "Maximum rate, all CPUs shared",
      ["rate", "cpu_s", "cpu_us", "bench_cpu_s", "p50", "p99", "loss"],
      "Publishers send as fast as the broker takes their messages. Latency at max "

@@ -154,6 +154,7 @@ struct conn_result {
     double connect_rate;
     double hold_s;
     struct proc_sample b0, b_up, b1; /* before, all connected, end of hold */
+    double bench_connect_cpu_s;      /* this process while connecting (b0 to b_up) */
     double bench_cpu_s;
     bool interrupted;
     char err[256];

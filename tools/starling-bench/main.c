@@ -738,6 +738,10 @@ static int run_conn(const struct bench_opts *o)
             f, r->b0.ok && r->b_up.ok && r->c.ready,
             (r->b_up.cpu_s - r->b0.cpu_s) * 1e6 / (double)(r->c.ready ? r->c.ready : 1), 1);
         json_proc_info(f, &r->b1);
+        fprintf(f, ",\"bench_connect_cpu_s\":%.3f,\"bench_cpu_us_per_connect\":",
+                r->bench_connect_cpu_s);
+        json_num_or_null(f, r->c.ready != 0,
+                         r->bench_connect_cpu_s * 1e6 / (double)(r->c.ready ? r->c.ready : 1), 1);
         fprintf(f, ",\"bench_cpu_s\":%.3f,\"interrupted\":%s,\"ok\":%s,\"first_error\":",
                 r->bench_cpu_s, r->interrupted ? "true" : "false", ok ? "true" : "false");
         json_str(f, r->err);
@@ -768,7 +772,11 @@ static int run_conn(const struct bench_opts *o)
         } else if (o->broker_pid) {
             fprintf(f, "  %-13s pid %d could not be sampled\n", "broker", o->broker_pid);
         }
-        fprintf(f, "  %-13s cpu %.2f s (user + system, whole run)\n", "bench", r->bench_cpu_s);
+        fprintf(f, "  %-13s cpu %.2f s (user + system, whole run); %.2f s while connecting",
+                "bench", r->bench_cpu_s, r->bench_connect_cpu_s);
+        if (r->c.ready)
+            fprintf(f, " (%.1f us/connection)", r->bench_connect_cpu_s * 1e6 / (double)r->c.ready);
+        fputc('\n', f);
         text_proc_info(f, &r->b1);
         if (r->err[0]) fprintf(f, "  %-13s %s\n", "first error", r->err);
         fprintf(f, "  %-13s %s\n", "result", ok ? "PASS" : "FAIL");

@@ -48,6 +48,7 @@ int scenario_conn_run(const struct bench_opts *o, struct conn_result *r)
     }
 
     proc_sample(o->broker_pid, &r->b0);
+    double self0 = proc_self_cpu();
     int64_t t0 = bench_now();
     for (uint32_t i = 0; i < nloops; i++) {
         struct loop *l = &loops[i];
@@ -73,6 +74,7 @@ int scenario_conn_run(const struct bench_opts *o, struct conn_result *r)
         nanosleep(&ts, NULL);
     }
     proc_sample(o->broker_pid, &r->b_up);
+    r->bench_connect_cpu_s = proc_self_cpu() - self0;
 
     int64_t hold_start = bench_now();
     if (!bench_interrupted) (void)loop_sleep_until(hold_start + (int64_t)(o->duration * 1e9));
