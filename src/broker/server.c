@@ -30,30 +30,84 @@ static int worker_count(const struct sl_config *cfg)
     return n > 0 ? (int)n : 1;
 }
 
-/* Every worker gets its own SO_REUSEPORT socket for each listener. A listener on
- * port 0 takes the port the kernel gave the first socket. */
-static int open_listeners(struct server *srv)
+/* Binds the sockets of one listener: one per address its bind address resolves
+ * to, in every worker (SO_REUSEPORT). Port 0 becomes the port the kernel gave
+ * the first socket, for all of them. */
+static int open_listener(struct server *srv, size_t li)
 {
-    const struct sl_config *cfg = srv->cfg;
-    for (size_t li = 0; li < cfg->nlisteners; li++) {
-        const struct sl_listener_conf *lc = &cfg->listeners[li];
-        uint16_t port = lc->port;
-        char err[200];
-        if (port != 0 && sl_listener_check_free(lc->bind_address, port, err, sizeof(err)) < 0) {
+    const struct sl_listener_conf *lc = &srv->cfg->listeners[li];
+    char err[256];
+    struct sl_listen_addr *addrs;
+    int naddrs = sl_listener_resolve(lc->bind_address, lc->port, &addrs, err, sizeof(err));
+    if (naddrs < 0) {
+        sl_error("%s", err);
+        return SL_EINVAL;
+    }
+    int rc = SL_OK;
+    uint16_t port = lc->port;
+    size_t first = srv->nsocks;
+    for (int ai = 0; ai < naddrs && rc == SL_OK; ai++) {
+        struct sl_listen_addr *a = &addrs[ai];
+        if (port != lc->port) sl_listen_addr_set_port(a, port);
+        /* Also for port 0: it tells whether the address family is usable. */
+        if (sl_listener_check_free(a, err, sizeof(err)) < 0) {
+            if (errno == EAFNOSUPPORT && naddrs > 1) { /* e.g. ::1 with IPv6 disabled */
+                sl_warn("%s: skipped", err);
+                continue;
+            }
             sl_error("%s", err);
-            return SL_EIO;
+            rc = SL_EIO;
+            break;
         }
-        for (int wi = 0; wi < srv->nworkers; wi++) {
-            int fd = sl_listener_open(lc->bind_address, port, err, sizeof(err));
+        size_t k = srv->nsocks;
+        uint16_t *sl = realloc(srv->sock_listener, (k + 1) * sizeof(*sl));
+        if (!sl) {
+            rc = SL_ENOMEM;
+            break;
+        }
+        srv->sock_listener = sl;
+        sl[k] = (uint16_t)li;
+        for (int wi = 0; wi < srv->nworkers && rc == SL_OK; wi++) {
+            struct worker *w = &srv->workers[wi];
+            int *fds = realloc(w->listen_fds, (k + 1) * sizeof(*fds));
+            if (fds) {
+                fds[k] = -1;
+                w->listen_fds = fds;
+            } else {
+                rc = SL_ENOMEM;
+            }
+        }
+        if (rc != SL_OK) break;
+        srv->nsocks = k + 1; /* every worker has slot k: -1 until opened */
+        for (int wi = 0; wi < srv->nworkers && rc == SL_OK; wi++) {
+            int fd = sl_listener_open(a, err, sizeof(err));
             if (fd < 0) {
                 sl_error("%s", err);
-                return SL_EIO;
+                rc = SL_EIO;
+                break;
             }
-            srv->workers[wi].listen_fds[li] = fd;
-            if (wi == 0) port = sl_listener_port(fd);
+            srv->workers[wi].listen_fds[k] = fd;
+            if (port == 0) {
+                port = sl_listener_port(fd);
+                sl_listen_addr_set_port(a, port);
+            }
         }
-        srv->ports[li] = port;
-        sl_notice("listening on %s:%u", lc->bind_address ? lc->bind_address : "0.0.0.0", port);
+        if (rc == SL_OK) sl_notice("listening on %s", a->text);
+    }
+    srv->ports[li] = port;
+    free(addrs);
+    if (rc == SL_OK && srv->nsocks == first) { /* every address skipped */
+        sl_error("listener %s: no usable address", lc->bind_address);
+        rc = SL_EIO;
+    }
+    return rc;
+}
+
+static int open_listeners(struct server *srv)
+{
+    for (size_t li = 0; li < srv->cfg->nlisteners; li++) {
+        int rc = open_listener(srv, li);
+        if (rc != SL_OK) return rc;
     }
     return SL_OK;
 }
@@ -62,7 +116,7 @@ int server_init(struct server *srv, const struct sl_config *cfg)
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = cfg;
-    if (cfg->nlisteners > UINT16_MAX) {
+    if (cfg->nlisteners > UINT16_MAX) { /* sock_listener holds listener indexes */
         sl_error("too many listeners (%zu; at most %u)", cfg->nlisteners, UINT16_MAX);
         return SL_EINVAL;
     }
@@ -162,5 +216,6 @@ void server_destroy(struct server *srv)
     scram_creds_free(srv->scram);
     free(srv->conns);
     free(srv->ports);
+    free(srv->sock_listener);
     memset(srv, 0, sizeof(*srv));
 }

@@ -34,6 +34,8 @@ struct server {
     atomic_bool stop;
     atomic_int *conns;         /* per listener */
     uint16_t *ports;           /* per listener, as bound */
+    size_t nsocks;             /* bound addresses, all listeners: each worker's listen_fds */
+    uint16_t *sock_listener;   /* per bound address: its listener's index */
     uint64_t start_ms;         /* worker_clock_ms() at server_init, for $SYS uptime */
     struct scram_creds *scram; /* scram_file, loaded at start; NULL: none */
     const char *scram_nonce;   /* fixed SCRAM server nonce (fuzz_broker); NULL: random */

@@ -47,10 +47,7 @@ int worker_init(struct worker *w, struct server *srv, int idx)
     sl_wheel_init(&w->wheel, w->now_ms, TICK_MS);
     w->scratch = malloc(WORKER_SCRATCH_SIZE);
     w->outbox = calloc((size_t)srv->nworkers, sizeof(*w->outbox));
-    w->listen_fds = calloc(srv->cfg->nlisteners, sizeof(int));
-    if (!w->scratch || !w->outbox || !w->listen_fds) return SL_ENOMEM;
-    for (size_t i = 0; i < srv->cfg->nlisteners; i++)
-        w->listen_fds[i] = -1;
+    if (!w->scratch || !w->outbox) return SL_ENOMEM;
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0 || sl_inbox_init(&w->inbox) != SL_OK) return SL_EIO;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_INBOX};
@@ -61,7 +58,7 @@ int worker_init(struct worker *w, struct server *srv, int idx)
 /* Registers this worker's listening sockets (opened by the server). */
 static int watch_listeners(struct worker *w)
 {
-    for (size_t i = 0; i < w->srv->cfg->nlisteners; i++) {
+    for (size_t i = 0; i < w->srv->nsocks; i++) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTENER_BASE + i};
         if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fds[i], &ev) < 0) return SL_EIO;
     }
@@ -184,13 +181,15 @@ static void run_inbox(struct worker *w, struct sl_inbox_node *n)
     }
 }
 
-static void accept_on(struct worker *w, size_t li)
+/* Accepts on this worker's socket k (of srv->nsocks), for listener li. */
+static void accept_on(struct worker *w, size_t k)
 {
     struct server *srv = w->srv;
+    uint16_t li = srv->sock_listener[k];
     int limit = srv->cfg->listeners[li].max_connections;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         char peer[56];
-        int fd = sl_listener_accept(w->listen_fds[li], peer, sizeof(peer));
+        int fd = sl_listener_accept(w->listen_fds[k], peer, sizeof(peer));
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
                 sl_warn("accept: %s (raise ulimit -n)", strerror(errno));
@@ -203,7 +202,7 @@ static void accept_on(struct worker *w, size_t li)
             close(fd);
             continue;
         }
-        if (!client_new(w, fd, peer, (uint16_t)li)) atomic_fetch_sub(&srv->conns[li], 1);
+        if (!client_new(w, fd, peer, li)) atomic_fetch_sub(&srv->conns[li], 1);
     }
 }
 
@@ -329,7 +328,7 @@ void worker_run_once(struct worker *w, int max_wait_ms)
         uint64_t tag = evs[i].data.u64;
         if (tag == TAG_INBOX) {
             run_inbox(w, sl_inbox_take(&w->inbox));
-        } else if (tag >= TAG_LISTENER_BASE && tag < TAG_LISTENER_BASE + w->srv->cfg->nlisteners) {
+        } else if (tag >= TAG_LISTENER_BASE && tag < TAG_LISTENER_BASE + w->srv->nsocks) {
             accept_on(w, (size_t)(tag - TAG_LISTENER_BASE));
         } else {
             struct client *c = evs[i].data.ptr;
@@ -384,7 +383,7 @@ void worker_destroy(struct worker *w)
     free(w->matches.v);
     free(w->scratch);
     free(w->outbox);
-    for (size_t i = 0; w->listen_fds && i < w->srv->cfg->nlisteners; i++)
+    for (size_t i = 0; w->listen_fds && i < w->srv->nsocks; i++)
         if (w->listen_fds[i] >= 0) close(w->listen_fds[i]);
     free(w->listen_fds);
     if (w->epfd >= 0) close(w->epfd);

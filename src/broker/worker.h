@@ -119,7 +119,7 @@ struct worker {
     struct sl_wheel wheel;
     uint64_t now_ms;
 
-    int *listen_fds; /* one per configured listener */
+    int *listen_fds; /* one per bound address (srv->nsocks), set up by the server */
 
     struct client *clients; /* all clients owned here */
     size_t nclients;

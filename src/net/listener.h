@@ -1,24 +1,43 @@
 /*
- * listener.h - listening sockets. Every worker gets its own socket per configured
- * listener, bound with SO_REUSEPORT, so the kernel spreads new connections over
- * the workers and no thread hands accepted fds around.
+ * listener.h - listening sockets. Every worker gets its own socket per address
+ * of each configured listener, bound with SO_REUSEPORT, so the kernel spreads
+ * new connections over the workers and no thread hands accepted fds around.
  */
 #ifndef SL_NET_LISTENER_H
 #define SL_NET_LISTENER_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
-/* Opens a non-blocking listening TCP socket on addr:port (addr NULL = any IPv4
- * address; an address containing ':' is IPv6) with SO_REUSEPORT. Returns the fd, or
- * -1 with errno and a message in err. */
-int sl_listener_open(const char *addr, uint16_t port, char *err, unsigned errlen);
+/* One address to listen on, as resolved from a configured bind address. */
+struct sl_listen_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char text[64]; /* "127.0.0.1:1883", "[::1]:1883" */
+};
 
-/* Whether addr:port is free, by binding it without SO_REUSEPORT and closing at
- * once: 0, or -1 with errno and a message in err. Call it before the first
+/* The addresses for host:port (host NULL = any address: 0.0.0.0 and ::, the
+ * IPv6 socket IPv6-only, as Mosquitto binds them). A numeric IPv4
+ * or IPv6 address gives itself; a host name gives every distinct address
+ * getaddrinfo returns for it ("localhost": 127.0.0.1 and ::1), as Mosquitto
+ * binds them. Returns the count (>= 1) with *out malloc'd, or -1 with a message
+ * in err. */
+int sl_listener_resolve(const char *host, uint16_t port, struct sl_listen_addr **out, char *err,
+                        unsigned errlen);
+
+/* Sets the port of a (to bind the others where port 0 put the first). */
+void sl_listen_addr_set_port(struct sl_listen_addr *a, uint16_t port);
+
+/* Opens a non-blocking listening TCP socket on a with SO_REUSEPORT. Returns the
+ * fd, or -1 with errno and a message in err. */
+int sl_listener_open(const struct sl_listen_addr *a, char *err, unsigned errlen);
+
+/* Whether a is free, by binding it without SO_REUSEPORT and closing at once: 0,
+ * or -1 with errno and a message in err. Call it before the first
  * sl_listener_open of a fixed port, because SO_REUSEPORT would otherwise let a
  * second broker of the same user join the port and silently take half of the
  * new connections. */
-int sl_listener_check_free(const char *addr, uint16_t port, char *err, unsigned errlen);
+int sl_listener_check_free(const struct sl_listen_addr *a, char *err, unsigned errlen);
 
 /* The port a socket is bound to (to learn what port 0 became). */
 uint16_t sl_listener_port(int fd);

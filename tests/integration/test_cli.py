@@ -1,6 +1,6 @@
 """The command line and start-up behaviour: --help, --version, --test-config,
-config errors with file:line, -p, threads, a port already taken, max_connections,
-clean shutdown."""
+config errors with file:line, -p, threads, a port already taken, listeners on host
+names, max_connections, clean shutdown."""
 import os
 import socket
 import subprocess
@@ -131,6 +131,35 @@ def test_second_broker_on_the_same_port_fails(tmp_path):
     finally:
         first.terminate()
         assert first.wait(10 * SLOW) == 0
+
+
+def test_listener_host_name(tmp_path):
+    """Mosquitto configs often say `listener 1883 localhost`: a host name binds
+    every address it resolves to (here at least 127.0.0.1); a name that does not
+    resolve stops the start with a clear error."""
+    port = free_port()
+    conf = tmp_path / "t.conf"
+    conf.write_text(f"listener {port} localhost\n")
+    p = subprocess.Popen([STARLING_BIN, "-c", str(conf)], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 10 * SLOW
+        while time.monotonic() < deadline:
+            lines.append(p.stdout.readline())
+            if "running with" in lines[-1]:
+                break
+        assert f"listening on 127.0.0.1:{port}" in "".join(lines), lines
+        c = Client(FixedPort(port), "byname")
+        c.connect_ok("byname")
+        c.close()
+    finally:
+        p.terminate()
+        assert p.wait(10 * SLOW) == 0
+    conf.write_text(f"listener {port} no-such-host.invalid\n")
+    r = run("-c", str(conf))
+    assert r.returncode != 0
+    assert "cannot resolve bind address 'no-such-host.invalid'" in r.stderr, r.stderr
 
 
 def test_sigterm_exits_zero_with_clients(broker):
