@@ -70,23 +70,28 @@ def free_port():
     return port
 
 
+def start_running(*args):
+    """Starts the broker outside the fixture; returns (process, its output up to
+    the "running with" line). The caller terminates it."""
+    p = subprocess.Popen([STARLING_BIN, *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 10 * SLOW
+    while time.monotonic() < deadline:
+        lines.append(p.stdout.readline())
+        if "running with" in lines[-1] or not lines[-1]:
+            break
+    return p, "".join(lines)
+
+
 def test_port_option_and_threads(tmp_path):
     """-p sets the default listener's port; with no listener configured the
     default listener is loopback only."""
     conf = tmp_path / "t.conf"
     conf.write_text("threads 3\nlog_type all\n")
     port = free_port()
-    p = subprocess.Popen([STARLING_BIN, "-c", str(conf), "-p", str(port)],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p, text = start_running("-c", str(conf), "-p", str(port))
     try:
-        deadline = time.monotonic() + 10 * SLOW
-        lines = []
-        while time.monotonic() < deadline:
-            line = p.stdout.readline()
-            lines.append(line)
-            if "running with" in line:
-                break
-        text = "".join(lines)
         assert f"listening on 127.0.0.1:{port}" in text, text
         assert "running with 3 worker threads" in text, text
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -113,13 +118,9 @@ def test_second_broker_on_the_same_port_fails(tmp_path):
     port = free_port()
     conf = tmp_path / "t.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nthreads 2\n")
-    first = subprocess.Popen([STARLING_BIN, "-c", str(conf)], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    first, text = start_running("-c", str(conf))
     try:
-        deadline = time.monotonic() + 10 * SLOW
-        while time.monotonic() < deadline:
-            if "running with" in first.stdout.readline():
-                break
+        assert "running with" in text, text
         r = run("-c", str(conf))
         assert r.returncode != 0
         assert f"127.0.0.1:{port}" in r.stderr and "Address already in use" in r.stderr, r.stderr
@@ -140,16 +141,9 @@ def test_listener_host_name(tmp_path):
     port = free_port()
     conf = tmp_path / "t.conf"
     conf.write_text(f"listener {port} localhost\n")
-    p = subprocess.Popen([STARLING_BIN, "-c", str(conf)], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    p, text = start_running("-c", str(conf))
     try:
-        lines = []
-        deadline = time.monotonic() + 10 * SLOW
-        while time.monotonic() < deadline:
-            lines.append(p.stdout.readline())
-            if "running with" in lines[-1]:
-                break
-        assert f"listening on 127.0.0.1:{port}" in "".join(lines), lines
+        assert f"listening on 127.0.0.1:{port}" in text, text
         c = Client(FixedPort(port), "byname")
         c.connect_ok("byname")
         c.close()
