@@ -293,14 +293,19 @@ static void run_in_place_of(struct worker *w, struct worker *d, struct batch *b)
         sl_inbox_wake(&d->inbox); /* what only d may do, or a sleep now too long */
 }
 
+/* direct: small batches may run in a sleeping destination's place, up to
+ * DIRECT_MAX_ITEMS items in all, so that w's own clients never wait behind
+ * much of other workers' work (a fan-out over many sleeping workers). */
 static void push_outbox(struct worker *w, bool direct)
 {
+    uint32_t budget = direct ? DIRECT_MAX_ITEMS : 0;
     for (int i = 0; i < w->srv->nworkers; i++) {
         struct batch *b = w->outbox[i];
         if (!b) continue;
         w->outbox[i] = NULL;
         struct worker *d = &w->srv->workers[i];
-        if (direct && b->n <= DIRECT_MAX_ITEMS && pthread_mutex_trylock(&d->lock) == 0) {
+        if (b->n <= budget && pthread_mutex_trylock(&d->lock) == 0) {
+            budget -= b->n;
             run_in_place_of(w, d, b);
             pthread_mutex_unlock(&d->lock);
         } else {

@@ -60,7 +60,8 @@ struct item {
 
 #define BATCH_ITEMS 256
 
-/* Batches up to this size may be run in a sleeping destination's place. */
+/* Items a worker may run in sleeping destinations' places per iteration, all
+ * destinations together; a larger batch always goes through the inbox. */
 #define DIRECT_MAX_ITEMS 32
 
 /* QoS 0 deliveries are dropped (and counted) rather than posted to a worker that
