@@ -97,7 +97,7 @@ static int open_listener(struct server *srv, size_t li)
     srv->ports[li] = port;
     free(addrs);
     if (rc == SL_OK && srv->nsocks == first) { /* every address skipped */
-        sl_error("listener %s: no usable address", lc->bind_address);
+        sl_error("listener on port %u: no usable address", (unsigned)lc->port);
         rc = SL_EIO;
     }
     return rc;

@@ -113,7 +113,9 @@ static int bind_socket(const struct sl_listen_addr *a, bool reuseport, bool list
 {
     int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot listen on %s: socket: %s", a->text, strerror(e));
+        errno = e; /* the caller tells EAFNOSUPPORT apart */
         return -1;
     }
     int one = 1;
