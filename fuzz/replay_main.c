@@ -22,53 +22,33 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/error.h"
+#include "core/file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Reads the whole file and runs it. Returns 0, or -1 if it cannot be read. */
 static int run_file(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = -1;
-
-    if (fp == NULL) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+    uint8_t *buf;
+    size_t len;
+    int rc = sl_file_read(path, &buf, &len);
+    if (rc != SL_OK) {
+        fprintf(stderr, "%s: %s\n", path, rc == SL_ENOMEM ? "out of memory" : strerror(errno));
         return -1;
-    }
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            uint8_t *nbuf = realloc(buf, ncap);
-            if (nbuf == NULL) {
-                fprintf(stderr, "%s: out of memory\n", path);
-                goto out;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, fp);
-        len += n;
-        if (n == 0) break;
-    }
-    if (ferror(fp)) {
-        fprintf(stderr, "%s: read error\n", path);
-        goto out;
     }
     /* An exact-size copy, as libFuzzer gives, so over-reads reach ASan's redzone. */
     uint8_t *exact = malloc(len ? len : 1);
     if (exact == NULL) {
         fprintf(stderr, "%s: out of memory\n", path);
-        goto out;
+        free(buf);
+        return -1;
     }
     if (len) memcpy(exact, buf, len);
+    free(buf);
     LLVMFuzzerTestOneInput(exact, len);
     free(exact);
-    rc = 0;
-out:
-    free(buf);
-    fclose(fp);
-    return rc;
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

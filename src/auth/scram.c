@@ -43,6 +43,7 @@
 
 #include "auth/scram.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "proto/utf8.h"
 
 #define NONCE_RANDOM_BYTES 24 /* 32 base64 characters, 192 bits */
@@ -450,41 +451,17 @@ int scram_creds_parse(const char *name, const char *text, struct scram_creds **o
 
 int scram_creds_load(const char *path, struct scram_creds **out, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = SL_EIO;
-
+    uint8_t *buf;
+    size_t len;
     *out = NULL;
-    if (fp == NULL) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return SL_EIO;
+    int rc = sl_file_read(path, &buf, &len);
+    if (rc != SL_OK) {
+        set_err(err, errlen, "%s: %s", path, rc == SL_ENOMEM ? "out of memory" : strerror(errno));
+        return rc;
     }
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *nbuf = realloc(buf, ncap);
-            if (nbuf == NULL) {
-                set_err(err, errlen, "%s: out of memory", path);
-                rc = SL_ENOMEM;
-                goto out;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t n = fread(buf + len, 1, cap - len, fp);
-        len += n;
-        if (n == 0) break;
-    }
-    if (ferror(fp)) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-        goto out;
-    }
-    rc = creds_parse(path, buf, len, out, err, errlen);
-out:
-    if (buf != NULL) OPENSSL_cleanse(buf, cap);
+    rc = creds_parse(path, (const char *)buf, len, out, err, errlen);
+    OPENSSL_cleanse(buf, len);
     free(buf);
-    fclose(fp);
     return rc;
 }
 
