@@ -8,13 +8,11 @@ shares nothing with src/proto. Run: python3 fuzz/make_broker_seeds.py
 import base64
 import hashlib
 import hmac
-import os
 import struct
 import sys
 
-from seedlib import pkt, s, u16, varint
+from seedlib import pkt, s, u16, varint, write_corpus
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_broker")
 MARK = b"\xff\xfe\xfd\xfc"
 
 
@@ -358,8 +356,4 @@ if len(sys.argv) > 1 and sys.argv[1] == "--scram-line":
     print(scram_cred_line())
     sys.exit(0)
 
-os.makedirs(OUT, exist_ok=True)
-for name, data in SEEDS.items():
-    with open(os.path.join(OUT, name), "wb") as f:
-        f.write(data)
-print(f"wrote {len(SEEDS)} seeds to {OUT}")
+write_corpus("fuzz_broker", SEEDS)

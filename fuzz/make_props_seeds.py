@@ -10,12 +10,10 @@ anywhere:
 
     python3 fuzz/make_props_seeds.py
 """
-import os
 import struct
 
-from seedlib import s, varint
+from seedlib import s, varint, write_corpus
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_props")
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, DISCONNECT, AUTH, WILL = 8, 9, 10, 11, 14, 15, 16
@@ -101,13 +99,5 @@ def seeds():
     return out
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, data in sorted(seeds().items()):
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(data)
-    print("%d seeds in %s" % (len(seeds()), OUT))
-
-
 if __name__ == "__main__":
-    main()
+    write_corpus("fuzz_props", seeds())

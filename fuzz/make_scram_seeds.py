@@ -9,9 +9,8 @@ written out by hand from RFC 5802 §7 and RFC 7677 §3. Run from anywhere:
 
     python3 fuzz/make_scram_seeds.py
 """
-import os
+from seedlib import write_corpus
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_scram")
 
 CNONCE = "rOprNGfwEbeRWgbNEkqO"
 SNONCE = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
@@ -43,15 +42,12 @@ SEEDS = {
 }
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, (mode, first, second) in sorted(SEEDS.items()):
-        data = bytes([mode]) + first.encode()
-        if second is not None:
-            data += b"\0" + second.encode()
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(data)
+def encode(mode, first, second):
+    data = bytes([mode]) + first.encode()
+    if second is not None:
+        data += b"\0" + second.encode()
+    return data
 
 
 if __name__ == "__main__":
-    main()
+    write_corpus("fuzz_scram", {name: encode(*seed) for name, seed in SEEDS.items()})

@@ -8,11 +8,9 @@ independent statement of the wire format. Run from anywhere:
 
     python3 fuzz/make_seeds.py
 """
-import os
 
-from seedlib import pkt, s, u16, varint
+from seedlib import pkt, s, u16, varint, write_corpus
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_decode")
 SELECT = {3: b"\x00", 4: b"\x01", 5: b"\x02"}
 
 
@@ -140,13 +138,5 @@ def seeds():
     return out
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, data in sorted(seeds().items()):
-        with open(os.path.join(OUT, name), "wb") as f:
-            f.write(data)
-    print("%d seeds in %s" % (len(seeds()), OUT))
-
-
 if __name__ == "__main__":
-    main()
+    write_corpus("fuzz_decode", seeds())

@@ -5,6 +5,7 @@ independent statement of the wire format). The scripts import it from their own
 directory, which Python puts first on sys.path when it runs a script, so they
 still run from anywhere: python3 fuzz/make_seeds.py
 """
+import os
 import struct
 
 
@@ -31,3 +32,13 @@ def u16(n):
 def pkt(first, body):
     """Fixed header (first byte, Remaining Length) + body."""
     return bytes([first]) + varint(len(body)) + body
+
+
+def write_corpus(target, seeds):
+    """Writes {name: bytes} into fuzz/corpus/TARGET/ and says how many."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", target)
+    os.makedirs(out, exist_ok=True)
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    print(f"wrote {len(seeds)} seeds to {out}")
