@@ -319,6 +319,23 @@ out:
     free(f);
 }
 
+/* RFC 5802 §3 AuthMessage: client-first-message-bare "," server-first-message ","
+ * client-final-message-without-proof. Sets *len. */
+static uint8_t *auth_message(const struct ref *r, const char *server_first, const uint8_t *without,
+                             size_t without_len, size_t *len)
+{
+    size_t sf_len = strlen(server_first);
+    *len = r->bare_len + 1 + sf_len + 1 + without_len;
+    uint8_t *auth = malloc(*len);
+    ASSERT(auth != NULL);
+    memcpy(auth, r->bare, r->bare_len);
+    auth[r->bare_len] = ',';
+    memcpy(auth + r->bare_len + 1, server_first, sf_len);
+    auth[r->bare_len + 1 + sf_len] = ',';
+    memcpy(auth + r->bare_len + 2 + sf_len, without, without_len);
+    return auth;
+}
+
 /* What step 2 should do with m after step 1 gave server_first; *sig is the
  * ServerSignature it expects on SL_OK. */
 static int ref_final(const struct ref *r, const char *server_first, const uint8_t *m, size_t n,
@@ -326,7 +343,7 @@ static int ref_final(const struct ref *r, const char *server_first, const uint8_
 {
     const struct user *u = find_user(r->user);
     struct span *f, nonce;
-    size_t k, cb_len, proof_len, without, auth_len, sf_len = strlen(server_first);
+    size_t k, cb_len, proof_len, without, auth_len;
     uint8_t *cb, *auth, proof[64], csig[32], ck[32], h[32];
     unsigned len;
     int rc = SL_EMALFORMED;
@@ -352,14 +369,7 @@ static int ref_final(const struct ref *r, const char *server_first, const uint8_
     if (u == NULL) goto out;
 
     without = (size_t)(f[k - 1].p - 1 - m);
-    auth = malloc(r->bare_len + 1 + sf_len + 1 + without);
-    ASSERT(auth != NULL);
-    memcpy(auth, r->bare, r->bare_len);
-    auth[r->bare_len] = ',';
-    memcpy(auth + r->bare_len + 1, server_first, sf_len);
-    auth[r->bare_len + 1 + sf_len] = ',';
-    memcpy(auth + r->bare_len + 2 + sf_len, m, without);
-    auth_len = r->bare_len + 2 + sf_len + without;
+    auth = auth_message(r, server_first, m, without, &auth_len);
     HMAC(EVP_sha256(), u->stored_key, 32, auth, auth_len, csig, &len);
     for (int i = 0; i < 32; i++)
         ck[i] = proof[i] ^ csig[i];
@@ -383,7 +393,7 @@ static uint8_t *honest_final(const struct ref *r, const char *server_first, cons
 {
     const struct user *u = find_user(r->user);
     char *cb = b64(r->gs2, r->gs2_len), *proof64;
-    size_t nonce_len = strcspn(server_first + 2, ","), sf_len = strlen(server_first);
+    size_t nonce_len = strcspn(server_first + 2, ","), auth_len;
     size_t without_len = 2 + strlen(cb) + 3 + nonce_len + (ext_len ? 1 + ext_len : 0);
     uint8_t *without = malloc(without_len), *auth, *msg, sig[32], proof[32];
     unsigned len;
@@ -400,14 +410,8 @@ static uint8_t *honest_final(const struct ref *r, const char *server_first, cons
         p += ext_len;
     }
     ASSERT(p == without_len);
-    auth = malloc(r->bare_len + sf_len + without_len + 2);
-    ASSERT(auth != NULL);
-    memcpy(auth, r->bare, r->bare_len);
-    auth[r->bare_len] = ',';
-    memcpy(auth + r->bare_len + 1, server_first, sf_len);
-    auth[r->bare_len + 1 + sf_len] = ',';
-    memcpy(auth + r->bare_len + 2 + sf_len, without, without_len);
-    HMAC(EVP_sha256(), u->stored_key, 32, auth, r->bare_len + sf_len + without_len + 2, sig, &len);
+    auth = auth_message(r, server_first, without, without_len, &auth_len);
+    HMAC(EVP_sha256(), u->stored_key, 32, auth, auth_len, sig, &len);
     for (int i = 0; i < 32; i++)
         proof[i] = u->client_key[i] ^ sig[i];
     proof64 = b64(proof, 32);

@@ -335,24 +335,25 @@ def unsubscribe5(pid, filters, props=None, flags=0x02):
     return packet(UNSUBSCRIBE, flags, body)
 
 
-def disconnect5(reason=None, props=None):
-    """DISCONNECT [5.0 §3.14]; reason None and no props: remaining length 0."""
+def _reason_packet(ptype, reason, props):
+    """A reason code then properties, both optional from the end: reason None
+    and no props give remaining length 0 (which means Success)."""
     body = b""
     if reason is not None or props is not None:
         body = bytes([reason or 0])
         if props is not None:
             body += encode_props(props)
-    return packet(DISCONNECT, 0, body)
+    return packet(ptype, 0, body)
+
+
+def disconnect5(reason=None, props=None):
+    """DISCONNECT [5.0 §3.14]."""
+    return _reason_packet(DISCONNECT, reason, props)
 
 
 def auth5(reason=None, props=None):
-    """AUTH [5.0 §3.15]; reason None and no props: remaining length 0 (Success)."""
-    body = b""
-    if reason is not None or props is not None:
-        body = bytes([reason or 0])
-        if props is not None:
-            body += encode_props(props)
-    return packet(AUTH, 0, body)
+    """AUTH [5.0 §3.15]."""
+    return _reason_packet(AUTH, reason, props)
 
 
 # ---------------------------------------------------------------- decoders
