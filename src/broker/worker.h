@@ -16,8 +16,7 @@
  *     -> store commit; release held acks that are now durable
  *     -> flush every client with output: one writev each
  *     -> free clients closed during the iteration
- */
-/*
+ *
  * Working in another worker's place. A worker's state (its clients, sessions,
  * timers, lists) belongs to whoever holds its lock: its own thread from the
  * moment epoll_wait returns until it sleeps again. While it sleeps, another
