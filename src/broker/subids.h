@@ -55,17 +55,4 @@ static inline int subids_add(struct subids *x, uint32_t id)
     return SL_OK;
 }
 
-/* dst = a copy of src (dst is overwritten, not freed). */
-static inline int subids_copy(struct subids *dst, const struct subids *src)
-{
-    dst->n = 0;
-    for (uint32_t i = 0; i < src->n; i++) {
-        if (subids_add(dst, subids_get(src, i)) != SL_OK) {
-            subids_free(dst);
-            return SL_ENOMEM;
-        }
-    }
-    return SL_OK;
-}
-
 #endif
