@@ -284,6 +284,10 @@ int send_pingresp(struct client *c)
     count(c);
     uint8_t b[SL_PINGRESP_SIZE];
     sl_encode_pingresp(b);
+    /* Behind acks still held for durability, in the order the requests came:
+     * a PINGREQ sent right after CONNECT must not be answered before the
+     * CONNACK, the first packet a client gets [MQTT-3.2.0-1]. */
+    if (c->held_n) return client_send_held(c, b, sizeof(b));
     return client_send(c, b, sizeof(b));
 }
 
