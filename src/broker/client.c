@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -67,7 +66,9 @@ static void unlink_client(struct worker *w, struct client *c)
 static int watch(struct client *c, int op, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = c};
-    return epoll_ctl(c->w->epfd, op, c->conn.fd, &ev);
+    int rc = epoll_ctl(c->w->epfd, op, c->conn.fd, &ev);
+    if (rc == 0 && op == EPOLL_CTL_ADD) c->watched = true;
+    return rc;
 }
 
 struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener)
@@ -85,19 +86,18 @@ struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t l
     c->timer.fire = on_timer;
     c->last_rx_ms = w->now_ms;
     strncpy(c->peer, peer, sizeof(c->peer) - 1);
-    if (w->srv->cfg->set_tcp_nodelay) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
     link_client(w, c);
+    client_arm_keepalive(c);
+    /* Read before watching: a client speaks first, and its CONNECT has usually
+     * arrived by now (always, where the listener defers accept until data). That
+     * saves an epoll round, and a hand-off to the client id's home worker then
+     * never touches this worker's epoll set. */
+    client_on_readable(c);
+    if (c->state == CLIENT_CLOSED || c->w != w) return c;
     if (watch(c, EPOLL_CTL_ADD, EPOLLIN) < 0) {
         sl_error("epoll_ctl: %s", strerror(errno));
-        unlink_client(w, c);
-        close(fd);
-        free(c);
-        return NULL;
+        client_close(c, "cannot watch the socket");
     }
-    client_arm_keepalive(c);
     return c;
 }
 
@@ -268,7 +268,8 @@ static void hand_off(struct client *c)
     sl_frame_parse(c->rbuf, c->rlen, &f);
     body = c->rbuf + f.header_len;
     int dst = home_for_connect(c, body, f.remaining);
-    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    if (c->watched) epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    c->watched = false;
     sl_wheel_del(&w->wheel, &c->timer);
     unlink_client(w, c);
     c->w = NULL;
@@ -379,7 +380,9 @@ void client_close(struct client *c, const char *why)
     bool was_connected = c->state == CLIENT_CONNECTED;
     c->state = CLIENT_CLOSED;
     if (was_connected) stat_sub(&w->stats.clients_connected, 1);
-    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    /* No EPOLL_CTL_DEL: closing the socket below takes it out of the epoll set,
+     * as it is never duplicated; events already taken for it are why c itself
+     * is freed only at the end of the iteration. */
     sl_wheel_del(&w->wheel, &c->timer);
     /* Best effort for what is already queued (a refusing CONNACK, say). */
     if (c->out.bytes) client_flush(c);

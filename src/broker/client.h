@@ -61,6 +61,7 @@ struct client {
     uint16_t listener; /* index into the configured listeners */
     bool disconnected; /* DISCONNECT received: no will */
     bool close_after_flush;
+    bool watched;  /* in its worker's epoll set */
     bool epollout; /* EPOLLOUT armed after a partial write */
     bool on_flush_list;
     bool on_held_list;

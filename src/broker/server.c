@@ -80,7 +80,7 @@ static int open_listener(struct server *srv, size_t li)
         if (rc != SL_OK) break;
         srv->nsocks = k + 1; /* every worker has slot k: -1 until opened */
         for (int wi = 0; wi < srv->nworkers && rc == SL_OK; wi++) {
-            int fd = sl_listener_open(a, err, sizeof(err));
+            int fd = sl_listener_open(a, srv->cfg->set_tcp_nodelay, err, sizeof(err));
             if (fd < 0) {
                 sl_error("%s", err);
                 rc = SL_EIO;

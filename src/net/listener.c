@@ -107,9 +107,15 @@ oom:
     return -1;
 }
 
-/* reuseport: join (or start) a group of sockets sharing the address. */
-static int bind_socket(const struct sl_listen_addr *a, bool reuseport, bool listening, char *err,
-                       unsigned errlen)
+/* reuseport: join (or start) a group of sockets sharing the address.
+ * listening: listen, deferring accept until the client's first bytes (MQTT
+ * clients speak first: a CONNECT, a TLS ClientHello, an HTTP upgrade), so the
+ * worker reads them at accept and a silent connection costs the kernel a
+ * request socket, not the broker a client. One second: after it, a silent
+ * connection is accepted anyway and connect_timeout closes it.
+ * nodelay: TCP_NODELAY, which accepted sockets inherit on Linux. */
+static int bind_socket(const struct sl_listen_addr *a, bool reuseport, bool listening, bool nodelay,
+                       char *err, unsigned errlen)
 {
     int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -122,6 +128,8 @@ static int bind_socket(const struct sl_listen_addr *a, bool reuseport, bool list
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     /* An IPv6 socket takes only IPv6: "::" and "0.0.0.0" may both be listed. */
     if (a->ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (listening) setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
     if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
         bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 ||
         (listening && listen(fd, 4096) < 0)) {
@@ -137,15 +145,15 @@ static int bind_socket(const struct sl_listen_addr *a, bool reuseport, bool list
 
 int sl_listener_check_free(const struct sl_listen_addr *a, char *err, unsigned errlen)
 {
-    int fd = bind_socket(a, false, false, err, errlen);
+    int fd = bind_socket(a, false, false, false, err, errlen);
     if (fd < 0) return -1;
     close(fd);
     return 0;
 }
 
-int sl_listener_open(const struct sl_listen_addr *a, char *err, unsigned errlen)
+int sl_listener_open(const struct sl_listen_addr *a, bool nodelay, char *err, unsigned errlen)
 {
-    return bind_socket(a, true, true, err, errlen);
+    return bind_socket(a, true, true, nodelay, err, errlen);
 }
 
 uint16_t sl_listener_port(int fd)

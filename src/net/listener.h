@@ -6,6 +6,7 @@
 #ifndef SL_NET_LISTENER_H
 #define SL_NET_LISTENER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -28,9 +29,11 @@ int sl_listener_resolve(const char *host, uint16_t port, struct sl_listen_addr *
 /* Sets the port of a (to bind the others where port 0 put the first). */
 void sl_listen_addr_set_port(struct sl_listen_addr *a, uint16_t port);
 
-/* Opens a non-blocking listening TCP socket on a with SO_REUSEPORT. Returns the
+/* Opens a non-blocking listening TCP socket on a with SO_REUSEPORT, whose
+ * accept waits for the client's first bytes (TCP_DEFER_ACCEPT, up to about a
+ * second) and whose accepted sockets have TCP_NODELAY when nodelay. Returns the
  * fd, or -1 with errno and a message in err. */
-int sl_listener_open(const struct sl_listen_addr *a, char *err, unsigned errlen);
+int sl_listener_open(const struct sl_listen_addr *a, bool nodelay, char *err, unsigned errlen);
 
 /* Whether a is free, by binding it without SO_REUSEPORT and closing at once: 0,
  * or -1 with errno and a message in err. Call it before the first
