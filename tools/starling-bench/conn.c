@@ -301,8 +301,17 @@ int conn_open(struct conn *c, int64_t now)
                   e == EADDRNOTAVAIL ? " (out of ephemeral ports? try --source-addrs)" : "");
         return -1;
     }
-    /* Writable means connected (or failed: SO_ERROR says which). */
-    set_out(c, true);
+    /* On loopback the handshake usually completes inside connect(): send the
+     * CONNECT at once, which saves a writability round per connection. A socket
+     * still connecting refuses it with EAGAIN; then writability means connected
+     * (or failed: SO_ERROR says which). */
+    c->state = CS_WAIT_CONNACK;
+    conn_flush(c, now);
+    if (c->state == CS_FAILED) return -1;
+    if (c->out_armed)
+        c->state = CS_CONNECTING;
+    else if (loop_update_events(l, c) != 0)
+        conn_fail(c, "epoll_ctl: %s", strerror(errno));
     return c->state == CS_FAILED ? -1 : 0;
 }
 
