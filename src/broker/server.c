@@ -12,6 +12,7 @@
 #include "broker/session.h"
 #include "broker/worker.h"
 #include "core/error.h"
+#include "core/fdtable.h"
 #include "core/log.h"
 #include "net/listener.h"
 #include "store/store.h"
@@ -171,6 +172,10 @@ int server_run(struct server *srv)
     /* Workers inherit this mask: only the main thread takes signals, in sigwait. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* While this is the only thread (fdtable.h). Up to 65,536 descriptors, 512 KiB
+     * of kernel memory at most: past that, each doubling costs one stall. */
+    sl_fdtable_reserve(65536);
 
     int started = 0;
     for (; started < srv->nworkers; started++) {
