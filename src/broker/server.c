@@ -13,6 +13,7 @@
 #include "broker/worker.h"
 #include "core/error.h"
 #include "core/fdtable.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "net/listener.h"
 #include "store/store.h"
@@ -21,7 +22,7 @@
 
 int server_home_of(const struct server *srv, const uint8_t *id, size_t len)
 {
-    return (int)(session_id_hash(id, len) % (uint32_t)srv->nworkers);
+    return (int)sl_hash_pick(session_id_hash(id, len), (uint32_t)srv->nworkers);
 }
 
 static int worker_count(const struct sl_config *cfg)

@@ -2,10 +2,13 @@
  * hash.h - the string hash for in-memory tables and worker selection.
  *
  * FNV-1a over the bytes, then murmur3's 32-bit finalizer. The finalizer matters:
- * tables index with the low bits (mask) and the worker is hash % N, and raw FNV-1a
- * low bits depend only on the low bits of each byte (with 2 workers the choice
- * would be the parity of the id's bytes, and "node-aa", "node-bb", ... would all
- * land on one worker).
+ * raw FNV-1a low bits depend only on the low bits of each byte (with 2 workers
+ * a choice by the low bit would be the parity of the id's bytes, and "node-aa",
+ * "node-bb", ... would all land on one worker).
+ *
+ * Tables index with the low bits (a mask); the worker is chosen from the high
+ * bits (sl_hash_pick). Were it hash % N, a worker's own table would only ever
+ * see ids whose low bits are its index: with 16 workers, one bucket in 16 used.
  */
 #ifndef SL_CORE_HASH_H
 #define SL_CORE_HASH_H
@@ -26,6 +29,13 @@ static inline uint32_t sl_hash(const uint8_t *s, size_t len)
     h *= 0xc2b2ae35u;
     h ^= h >> 16;
     return h;
+}
+
+/* One of n (n >= 1) for hash h, from its high bits (multiply-shift), so the
+ * choice is independent of the low bits that tables index with. */
+static inline uint32_t sl_hash_pick(uint32_t h, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)h * n) >> 32);
 }
 
 #endif

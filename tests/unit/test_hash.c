@@ -1,6 +1,7 @@
-/* Unit test for core/hash.h: worker choice (hash % N) and table buckets (low
+/* Unit test for core/hash.h: worker choice (sl_hash_pick) and table buckets (low
  * bits) must spread ids that differ in patterned ways, which raw FNV-1a does
- * not (with 2 workers it would reduce to the parity of the bytes). */
+ * not (with 2 workers it would reduce to the parity of the bytes), and one
+ * worker's ids must still spread over all the buckets of its table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ static void spread(int kind, int n, unsigned buckets)
     char id[64];
     for (int i = 0; i < n; i++) {
         make_id(id, sizeof(id), kind, i);
-        count[sl_hash((const uint8_t *)id, strlen(id)) % buckets]++;
+        count[sl_hash_pick(sl_hash((const uint8_t *)id, strlen(id)), buckets)]++;
     }
     for (unsigned b = 0; b < buckets; b++) {
         /* within +-35% of an even share */
@@ -64,6 +65,28 @@ static void test_worker_spread(void)
     spread(0, 3000, 6);
 }
 
+/* The ids that land on worker 0 of n, in a table of 1024 buckets: nearly every
+ * bucket is used (100,000 ids, so at least 6,250 per worker), as the choice of
+ * worker and of bucket take different bits. */
+static void test_buckets_within_a_worker(void)
+{
+    for (unsigned n = 2; n <= 16; n *= 2) {
+        static unsigned char used[1024];
+        memset(used, 0, sizeof(used));
+        char id[64];
+        for (int i = 0; i < 100000; i++) {
+            make_id(id, sizeof(id), 0, i);
+            uint32_t h = sl_hash((const uint8_t *)id, strlen(id));
+            if (sl_hash_pick(h, n) == 0) used[h & 1023] = 1;
+        }
+        int k = 0;
+        for (int b = 0; b < 1024; b++)
+            k += used[b];
+        if (k < 1000) fprintf(stderr, "%u workers: worker 0 uses %d of 1024 buckets\n", n, k);
+        CHECK(k >= 1000);
+    }
+}
+
 static void test_stable(void)
 {
     /* Worker homes must not change between runs or builds of one version, so
@@ -77,6 +100,7 @@ static void test_stable(void)
 int main(void)
 {
     RUN(test_worker_spread);
+    RUN(test_buckets_within_a_worker);
     RUN(test_stable);
     return check_summary();
 }
