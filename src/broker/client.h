@@ -99,8 +99,11 @@ struct client {
     char peer[56];
 };
 
-/* A freshly accepted connection on w: registered with epoll and a CONNECT
- * deadline. NULL (fd closed) on failure. */
+/* A freshly accepted connection on w, with a CONNECT deadline. What it has sent
+ * is read and handled at once; then it is registered with w's epoll, unless
+ * that already closed it or handed it to its home worker. NULL (fd closed) only
+ * when it could not be allocated; a client closed here was counted out by
+ * client_close. */
 struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener);
 
 /* Takes over a client handed from another worker (the CONNECT is in rbuf). */
