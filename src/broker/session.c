@@ -1,6 +1,7 @@
 /* session.c - see session.h for ownership and the delivery pipeline. */
 #include "broker/session.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,13 +79,8 @@ struct session *session_create(struct worker *w, const uint8_t *id, size_t len, 
 {
     struct session_table *t = &w->sessions;
     if (t->count >= t->cap / 2 && !table_grow(t)) return NULL;
-    struct session *s = calloc(1, sizeof(*s));
+    struct session *s = calloc(1, offsetof(struct session, id) + len + 1);
     if (!s) return NULL;
-    s->id = malloc(len + 1);
-    if (!s->id) {
-        free(s);
-        return NULL;
-    }
     memcpy(s->id, id, len);
     s->id[len] = '\0';
     s->id_len = (uint16_t)len;
@@ -108,7 +104,6 @@ static void session_free(struct session *s)
     free(s->infl);
     free(s->q);
     free(s->qos2_in);
-    free(s->id);
     free(s);
 }
 

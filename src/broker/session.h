@@ -74,18 +74,19 @@ struct queued {
 #define SESSION_EXPIRY_NEVER UINT32_MAX
 
 struct session {
+    /* Fields are ordered to leave no padding, and the id is stored inline: one
+     * allocation per session, the size of the id. */
     atomic_uint refs;
+    uint32_t id_hash;
     struct worker *home;
     struct client *client; /* connected client, or NULL */
     struct session *hnext; /* home worker's session table chain */
-    char *id;
-    uint16_t id_len;
-    uint32_t id_hash;
-    bool dead;
     /* Seconds the session outlives its connection: 0 ends it with the
      * connection (3.1.1 clean session, 5.0 default), SESSION_EXPIRY_NEVER keeps
      * it until persistent_client_expiration, if set. */
     uint32_t expiry_s;
+    uint16_t id_len;
+    uint16_t last_pid;     /* last packet id used towards the client */
     struct sl_timer timer; /* while offline: expiry, and a delayed will */
     uint64_t expire_at_ms; /* 0: does not expire */
     struct sl_msg *will;   /* 5.0 will waiting for its Will Delay Interval */
@@ -96,21 +97,23 @@ struct session {
 
     struct inflight *infl; /* in the order sent */
     uint32_t infl_n, infl_cap;
-    uint16_t last_pid;
 
     struct queued *q; /* ring */
     uint32_t q_head, q_n, q_cap;
-    size_t q_bytes;
 
+    uint32_t qos2_in_n; /* bits set in qos2_in: counts towards the 5.0 Receive Maximum */
+    size_t q_bytes;     /* bytes of the messages in q */
     uint8_t *qos2_in;   /* bitmap of inbound QoS 2 ids awaiting PUBREL; lazily 8 KiB */
-    uint32_t qos2_in_n; /* bits set: counts towards the 5.0 Receive Maximum */
 
     /* Back-pressure state, written by the home worker and read by any worker
      * (relaxed atomics: a slightly stale value only shifts when pressure starts). */
     atomic_uint pressure_len;     /* mirror of q_n */
     atomic_uint pressure_transit; /* QoS 1/2 deliveries on their way from other workers */
-    atomic_bool pressure_online;  /* a client is attached */
     _Atomic uint64_t progress_ms; /* last ack from the client, or its connect */
+    atomic_bool pressure_online;  /* a client is attached */
+
+    bool dead;
+    char id[]; /* id_len bytes, then a NUL */
 };
 
 /* Per-worker table: client id -> session. */
