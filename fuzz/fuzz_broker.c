@@ -102,8 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (m) len = (size_t)(m - seg);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) break;
-        atomic_fetch_add(&srv.conns[0], 1); /* as accept would */
-        if (!client_new(&srv.workers[npeers % srv.nworkers], sv[0], "fuzz", 0)) {
+        atomic_fetch_add(&srv.conns[0], 1);           /* as accept would */
+        const struct sl_peer unknown = {.family = 0}; /* a socketpair has no address */
+        if (!client_new(&srv.workers[npeers % srv.nworkers], sv[0], &unknown, 0)) {
             atomic_fetch_sub(&srv.conns[0], 1);
             close(sv[1]);
             break;

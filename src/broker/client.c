@@ -71,7 +71,7 @@ static int watch(struct client *c, int op, uint32_t events)
     return rc;
 }
 
-struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener)
+struct client *client_new(struct worker *w, int fd, const struct sl_peer *peer, uint16_t listener)
 {
     struct client *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -85,7 +85,7 @@ struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t l
     c->listener = listener;
     c->timer.fire = on_timer;
     c->last_rx_ms = w->now_ms;
-    strncpy(c->peer, peer, sizeof(c->peer) - 1);
+    c->peer = *peer;
     link_client(w, c);
     client_arm_keepalive(c);
     /* Read before watching: a client speaks first, and its CONNECT has usually
@@ -227,7 +227,8 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
         }
         off += total;
         if (rc < 0) {
-            sl_info("closing %s (%s): %s", c->session ? c->session->id : c->peer, c->peer,
+            const char *peer = SL_PEER_STR(&c->peer);
+            sl_info("closing %s (%s): %s", c->session ? c->session->id : peer, peer,
                     sl_strerror(rc));
             uint8_t reason = c->dc_reason;
             if (!reason)
@@ -244,10 +245,11 @@ static size_t parse(struct client *c, const uint8_t *buf, size_t len, size_t *ne
 static bool rbuf_reserve(struct client *c, size_t want)
 {
     if (c->rcap >= want) return true;
+    if (want > UINT32_MAX) return false; /* beyond any packet size (268 MB) */
     uint8_t *b = realloc(c->rbuf, want);
     if (!b) return false;
     c->rbuf = b;
-    c->rcap = want;
+    c->rcap = (uint32_t)want;
     return true;
 }
 
@@ -329,7 +331,7 @@ void client_on_readable(struct client *c)
         c->last_rx_ms = w->now_ms;
         stat_add(&w->stats.bytes_received, (uint64_t)n);
         if (c->rlen) {
-            c->rlen += (size_t)n;
+            c->rlen += (uint32_t)n;
             process_rbuf(c);
         } else {
             size_t need;
@@ -343,7 +345,7 @@ void client_on_readable(struct client *c)
                     return;
                 }
                 memcpy(c->rbuf, dst + used, rest);
-                c->rlen = rest;
+                c->rlen = (uint32_t)rest;
                 if (handoff) {
                     hand_off(c);
                     return;
@@ -393,7 +395,7 @@ void client_close(struct client *c, const char *why)
     if (was_connected && w->srv->cfg->connection_messages)
         sl_notice("Client %s disconnected: %s.", s ? s->id : "?", why);
     else
-        sl_debug("connection from %s closed: %s", c->peer, why);
+        sl_debug("connection from %s closed: %s", SL_PEER_STR(&c->peer), why);
     /* The will goes unless the client sent DISCONNECT [MQTT-3.1.2-8]
      * [MQTT-3.1.2-10] (5.0: with reason 0x00, handle_disconnect.c). */
     struct sl_msg *will = c->will;
@@ -436,10 +438,9 @@ void client_free(struct client *c)
     auth_exchange_free(c->auth);
     if (c->conn.fd >= 0) c->conn.tp->close(&c->conn);
     sl_msg_unref(c->will);
-    for (uint32_t i = 0; i < c->held_n; i++)
-        if (c->held[i].blocker) session_unref(c->held[i].blocker);
+    for (uint32_t i = 0; c->held && i < c->held->n; i++)
+        if (c->held->v[i].blocker) session_unref(c->held->v[i].blocker);
     free(c->rbuf);
-    free(c->held_buf);
     free(c->held);
     free(c);
 }
@@ -476,32 +477,50 @@ int client_send_held(struct client *c, const void *p, size_t n)
     return client_send_held_after(c, p, n, NULL, false);
 }
 
+static uint8_t *held_bytes(struct held_acks *h)
+{
+    return (uint8_t *)(h->v + h->cap_n);
+}
+
+/* Room in c->held for one more ack of n bytes. False on ENOMEM, nothing changed. */
+static bool held_reserve(struct client *c, size_t n)
+{
+    struct held_acks *h = c->held;
+    uint32_t count = h ? h->n : 0, cap_n = h ? h->cap_n : 0;
+    uint32_t len = h ? h->len : 0, cap = h ? h->cap : 0;
+    if (h && count < cap_n && len + n <= cap) return true;
+    if (n > UINT32_MAX / 4 || len + n > UINT32_MAX / 4) return false;
+    uint32_t new_n = count < cap_n ? cap_n : cap_n ? cap_n * 2 : 8;
+    uint32_t new_cap = cap ? cap : 64;
+    while (new_cap < len + n)
+        new_cap *= 2;
+    struct held_acks *g = malloc(sizeof(*g) + new_n * sizeof(g->v[0]) + new_cap);
+    if (!g) return false;
+    g->n = count;
+    g->cap_n = new_n;
+    g->len = len;
+    g->cap = new_cap;
+    if (h) {
+        memcpy(g->v, h->v, count * sizeof(g->v[0]));
+        memcpy(held_bytes(g), held_bytes(h), len);
+        free(h);
+    }
+    c->held = g;
+    return true;
+}
+
 int client_send_held_after(struct client *c, const void *p, size_t n, struct session *blocker,
                            bool qos1_in)
 {
     struct worker *w = c->w;
     int rc = SL_ENOMEM;
-    if (c->held_len + n > c->held_cap) {
-        size_t cap = c->held_cap ? c->held_cap * 2 : 64;
-        while (cap < c->held_len + n)
-            cap *= 2;
-        uint8_t *b = realloc(c->held_buf, cap);
-        if (!b) goto out;
-        c->held_buf = b;
-        c->held_cap = cap;
-    }
-    if (c->held_n == c->held_cap_n) {
-        uint32_t cap = c->held_cap_n ? c->held_cap_n * 2 : 8;
-        struct held_ack *v = realloc(c->held, cap * sizeof(*v));
-        if (!v) goto out;
-        c->held = v;
-        c->held_cap_n = cap;
-    }
-    memcpy(c->held_buf + c->held_len, p, n);
-    c->held_len += n;
-    struct held_ack *h = &c->held[c->held_n++];
+    if (!held_reserve(c, n)) goto out;
+    struct held_acks *hs = c->held;
+    memcpy(held_bytes(hs) + hs->len, p, n);
+    hs->len += (uint32_t)n;
+    struct held_ack *h = &hs->v[hs->n++];
     h->ticket = w->srv->store->ops->ticket(w->srv->store, w->idx);
-    h->end = (uint32_t)c->held_len;
+    h->end = hs->len;
     h->blocker = blocker;
     h->since_ms = w->now_ms;
     h->qos1_in = qos1_in;
@@ -528,31 +547,29 @@ static bool held_ready(struct held_ack *h, uint64_t durable, uint64_t now_ms)
 
 void client_release_held(struct client *c, uint64_t durable)
 {
+    struct held_acks *hs = c->held;
     uint32_t k = 0;
-    while (k < c->held_n && held_ready(&c->held[k], durable, c->w->now_ms))
+    while (hs && k < hs->n && held_ready(&hs->v[k], durable, c->w->now_ms))
         k++;
     if (k == 0) return;
-    size_t bytes = c->held[k - 1].end;
+    uint32_t bytes = hs->v[k - 1].end;
     for (uint32_t i = 0; i < k; i++)
-        if (c->held[i].qos1_in && c->qos1_in) c->qos1_in--;
-    if (client_send(c, c->held_buf, bytes) != SL_OK) {
+        if (hs->v[i].qos1_in && c->qos1_in) c->qos1_in--;
+    if (client_send(c, held_bytes(hs), bytes) != SL_OK) {
         client_close(c, "out of memory");
         return;
     }
-    memmove(c->held_buf, c->held_buf + bytes, c->held_len - bytes);
-    c->held_len -= bytes;
-    for (uint32_t i = k; i < c->held_n; i++) {
-        c->held[i - k] = c->held[i];
-        c->held[i - k].end = c->held[i].end - (uint32_t)bytes;
-    }
-    c->held_n -= k;
-    if (c->held_n == 0) {
-        free(c->held_buf);
-        free(c->held);
-        c->held_buf = NULL;
+    if (k == hs->n) {
+        free(hs);
         c->held = NULL;
-        c->held_len = c->held_cap = 0;
-        c->held_cap_n = 0;
+    } else {
+        memmove(held_bytes(hs), held_bytes(hs) + bytes, hs->len - bytes);
+        hs->len -= bytes;
+        for (uint32_t i = k; i < hs->n; i++) {
+            hs->v[i - k] = hs->v[i];
+            hs->v[i - k].end -= bytes;
+        }
+        hs->n -= k;
     }
     if (c->awaiting_connack) {
         /* The CONNACK was the first held ack and is out: the session may send. */

@@ -26,6 +26,7 @@
 #include "core/outq.h"
 #include "core/timer_wheel.h"
 #include "net/conn.h"
+#include "net/peer.h"
 
 struct session;
 struct sl_msg;
@@ -42,10 +43,18 @@ enum client_state {
 
 struct held_ack {
     uint64_t ticket;
-    uint32_t end;            /* offset in held_buf just past this ack */
+    uint32_t end;            /* offset in the held bytes just past this ack */
     struct session *blocker; /* back-pressure: wait while it is congested (a reference) */
     uint64_t since_ms;
     bool qos1_in; /* a PUBACK: releasing it frees a slot of the Receive Maximum */
+};
+
+/* Acks waiting for their store ticket (and for congested subscribers), in one
+ * block allocated only while any are held: the entries, then their bytes. */
+struct held_acks {
+    uint32_t n, cap_n;   /* entries, room for entries */
+    uint32_t len, cap;   /* bytes, room for bytes */
+    struct held_ack v[]; /* cap_n entries, then cap bytes */
 };
 
 /* Longest a publisher's ack waits for a congested subscriber: past this, the
@@ -53,11 +62,13 @@ struct held_ack {
 #define HELD_ACK_MAX_WAIT_MS 2000
 
 struct client {
+    /* Fields are ordered to leave no padding: every connection has one. */
     struct sl_conn conn;
     struct worker *w;
     struct session *session;
     enum client_state state;
     uint8_t version;   /* protocol level from CONNECT */
+    uint8_t dc_reason; /* 5.0: reason the error path puts in its DISCONNECT; 0: derived */
     uint16_t listener; /* index into the configured listeners */
     bool disconnected; /* DISCONNECT received: no will */
     bool close_after_flush;
@@ -66,37 +77,31 @@ struct client {
     bool on_flush_list;
     bool on_held_list;
     bool awaiting_connack; /* CONNACK held: nothing else may be sent before it */
+    bool problem_info;     /* 5.0 Request Problem Information (default 1): reason strings */
     uint16_t keepalive;
+    uint16_t recv_max;     /* 5.0: the client's Receive Maximum: caps our window; 0: none */
+    uint16_t qos1_in;      /* inbound QoS 1 whose PUBACK is not out yet */
+    struct sl_peer peer;   /* remote address, for logs */
+    uint32_t max_packet;   /* 5.0: the client's Maximum Packet Size; 0: none */
+    uint32_t will_delay_s; /* 5.0: Will Delay Interval */
     uint64_t last_rx_ms;
     struct sl_timer timer; /* CONNECT deadline, then keepalive */
 
     uint8_t *rbuf; /* incomplete packet bytes; NULL when none */
-    size_t rlen, rcap;
+    uint32_t rlen, rcap;
 
     struct sl_outq out;
 
-    uint8_t *held_buf; /* acks waiting for their store ticket */
-    size_t held_len, held_cap;
-    struct held_ack *held;
-    uint32_t held_n, held_cap_n;
+    struct held_acks *held; /* NULL when no ack is held */
 
-    struct sl_msg *will; /* NULL: no will */
-
-    /* MQTT 5.0 (docs/mqtt5.md); zero for older versions. */
-    bool problem_info;             /* Request Problem Information (default 1): reason strings */
-    uint8_t dc_reason;             /* reason the error path puts in its DISCONNECT; 0: derived */
-    uint16_t recv_max;             /* the client's Receive Maximum: caps our window; 0: none */
-    uint16_t qos1_in;              /* inbound QoS 1 whose PUBACK is not out yet */
-    uint32_t max_packet;           /* the client's Maximum Packet Size; 0: none */
-    uint32_t will_delay_s;         /* Will Delay Interval */
-    struct topic_aliases *aliases; /* NULL until the first alias either way */
-    struct auth_exchange *auth;    /* enhanced authentication, during CONNECT or re-auth */
+    struct sl_msg *will;           /* NULL: no will */
+    struct topic_aliases *aliases; /* 5.0: NULL until the first alias either way */
+    struct auth_exchange *auth;    /* 5.0 enhanced authentication, during CONNECT or re-auth */
 
     struct client *prev, *next; /* worker's client list */
     struct client *flush_next;  /* worker's list of clients with output */
     struct client *held_next;   /* worker's list of clients with held acks */
     struct client *closed_next; /* worker's deferred-free list */
-    char peer[56];
 };
 
 /* A freshly accepted connection on w, with a CONNECT deadline. What it has sent
@@ -104,7 +109,7 @@ struct client {
  * that already closed it or handed it to its home worker. NULL (fd closed) only
  * when it could not be allocated; a client closed here was counted out by
  * client_close. */
-struct client *client_new(struct worker *w, int fd, const char *peer, uint16_t listener);
+struct client *client_new(struct worker *w, int fd, const struct sl_peer *peer, uint16_t listener);
 
 /* Takes over a client handed from another worker (the CONNECT is in rbuf). */
 void client_adopt(struct worker *w, struct client *c);

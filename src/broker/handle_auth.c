@@ -127,7 +127,7 @@ static int finish_connect(struct client *c, struct sl_bytes data)
     int rc = final_step(a, data, &final, &flen);
     if (rc == SL_ENOMEM) return rc;
     if (rc != SL_OK) return connect_refuse(c, SL_RC_NOT_AUTHORIZED, "SCRAM authentication failed");
-    sl_info("client from %s authenticated as '%s' (SCRAM-SHA-256)", c->peer, a->user);
+    sl_info("client from %s authenticated as '%s' (SCRAM-SHA-256)", SL_PEER_STR(&c->peer), a->user);
     struct connect_info ci;
     uint8_t reason;
     rc = connect_decode(a->connect, a->connect_len, &ci, &reason);
@@ -179,7 +179,8 @@ int handle_auth(struct client *c, const uint8_t *body, size_t len)
     rc = final_step(a, props.authentication_data, &final, &flen);
     if (rc == SL_ENOMEM) return rc;
     if (rc != SL_OK) {
-        sl_notice("client %s: re-authentication failed", c->session ? c->session->id : c->peer);
+        sl_notice("client %s: re-authentication failed",
+                  c->session ? c->session->id : SL_PEER_STR(&c->peer));
         return client_fail(c, SL_RC_NOT_AUTHORIZED);
     }
     struct sl_props p;

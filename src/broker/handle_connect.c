@@ -67,7 +67,7 @@ static bool keepalive_allowed(const struct sl_config *cfg, uint16_t ka)
 
 int connect_refuse(struct client *c, uint8_t rc, const char *why)
 {
-    sl_notice("refused connection from %s: %s", c->peer, why);
+    sl_notice("refused connection from %s: %s", SL_PEER_STR(&c->peer), why);
     send_connack_refuse(c, rc, why, NULL);
     return SL_OK; /* the connection closes after the CONNACK is written */
 }
@@ -77,7 +77,7 @@ int connect_refuse(struct client *c, uint8_t rc, const char *why)
 static int refuse_will(struct client *c, uint8_t rc, const char *why)
 {
     if (c->version == SL_MQTT_5) return connect_refuse(c, rc, why);
-    sl_notice("refused connection from %s: %s", c->peer, why);
+    sl_notice("refused connection from %s: %s", SL_PEER_STR(&c->peer), why);
     return SL_EPROTO;
 }
 
@@ -131,7 +131,7 @@ int handle_connect(struct client *c, const uint8_t *body, size_t len)
                                strlen(cfg->server_reference));
             uint8_t code =
                 cfg->server_reference_permanent ? SL_RC_SERVER_MOVED : SL_RC_USE_ANOTHER_SERVER;
-            sl_notice("redirected %s to %s", c->peer, cfg->server_reference);
+            sl_notice("redirected %s to %s", SL_PEER_STR(&c->peer), cfg->server_reference);
             send_connack_refuse(c, code, "use another server", &p);
             return SL_OK;
         }
@@ -274,8 +274,9 @@ int connect_accept(struct client *c, const struct connect_info *ci, const struct
     client_arm_keepalive(c);
 
     if (cfg->connection_messages)
-        sl_notice("New client connected from %s as %.*s (p%u, c%u, k%u, w%d).", c->peer,
-                  (int)s->id_len, s->id, cn->version, cn->clean_start ? 1u : 0u, keepalive, w->idx);
+        sl_notice("New client connected from %s as %.*s (p%u, c%u, k%u, w%d).",
+                  SL_PEER_STR(&c->peer), (int)s->id_len, s->id, cn->version,
+                  cn->clean_start ? 1u : 0u, keepalive, w->idx);
     if (!v5) /* [MQTT-3.2.2-1] [MQTT-3.2.2-2]: session present only when resumed. */
         return send_connack(c, present, SL_RC_SUCCESS, NULL);
 

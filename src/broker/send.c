@@ -287,7 +287,7 @@ int send_pingresp(struct client *c)
     /* Behind acks still held for durability, in the order the requests came:
      * a PINGREQ sent right after CONNECT must not be answered before the
      * CONNACK, the first packet a client gets [MQTT-3.2.0-1]. */
-    if (c->held_n) return client_send_held(c, b, sizeof(b));
+    if (c->held) return client_send_held(c, b, sizeof(b));
     return client_send(c, b, sizeof(b));
 }
 

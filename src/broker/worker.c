@@ -188,8 +188,8 @@ static void accept_on(struct worker *w, size_t k)
     uint16_t li = srv->sock_listener[k];
     int limit = srv->cfg->listeners[li].max_connections;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        char peer[56];
-        int fd = sl_listener_accept(w->listen_fds[k], peer, sizeof(peer));
+        struct sl_peer peer;
+        int fd = sl_listener_accept(w->listen_fds[k], &peer);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
                 sl_warn("accept: %s (raise ulimit -n)", strerror(errno));
@@ -198,11 +198,11 @@ static void accept_on(struct worker *w, size_t k)
         int n = atomic_fetch_add(&srv->conns[li], 1);
         if (limit >= 0 && n >= limit) {
             atomic_fetch_sub(&srv->conns[li], 1);
-            sl_notice("refusing %s: max_connections (%d) reached", peer, limit);
+            sl_notice("refusing %s: max_connections (%d) reached", SL_PEER_STR(&peer), limit);
             close(fd);
             continue;
         }
-        if (!client_new(w, fd, peer, li)) atomic_fetch_sub(&srv->conns[li], 1);
+        if (!client_new(w, fd, &peer, li)) atomic_fetch_sub(&srv->conns[li], 1);
     }
 }
 
@@ -217,7 +217,7 @@ static void release_held(struct worker *w)
         c->on_held_list = false;
         if (c->state != CLIENT_CLOSED) {
             client_release_held(c, durable);
-            if (c->held_n) worker_want_release(w, c); /* not durable yet: next iteration */
+            if (c->held) worker_want_release(w, c); /* not durable yet: next iteration */
         }
         c = next;
     }

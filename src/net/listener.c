@@ -165,7 +165,7 @@ uint16_t sl_listener_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-int sl_listener_accept(int lfd, char *peer, unsigned peerlen)
+int sl_listener_accept(int lfd, struct sl_peer *peer)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -174,17 +174,6 @@ int sl_listener_accept(int lfd, char *peer, unsigned peerlen)
         fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return -1;
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof(ip));
-        port = ntohs(a6->sin6_port);
-    } else if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof(ip));
-        port = ntohs(a4->sin_port);
-    }
-    snprintf(peer, peerlen, "%s:%u", ip, port);
+    sl_peer_set(peer, (struct sockaddr *)&ss);
     return fd;
 }

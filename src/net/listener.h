@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/peer.h"
+
 /* One address to listen on, as resolved from a configured bind address. */
 struct sl_listen_addr {
     struct sockaddr_storage ss;
@@ -45,8 +47,8 @@ int sl_listener_check_free(const struct sl_listen_addr *a, char *err, unsigned e
 /* The port a socket is bound to (to learn what port 0 became). */
 uint16_t sl_listener_port(int fd);
 
-/* Accepts one connection: non-blocking, close-on-exec; fills peer as "ip:port".
- * Returns the fd or -1 with errno (EAGAIN when none is pending). */
-int sl_listener_accept(int lfd, char *peer, unsigned peerlen);
+/* Accepts one connection: non-blocking, close-on-exec; fills peer. Returns the
+ * fd or -1 with errno (EAGAIN when none is pending). */
+int sl_listener_accept(int lfd, struct sl_peer *peer);
 
 #endif
