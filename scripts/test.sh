@@ -53,7 +53,7 @@ cmake --build build-tsan -j"$jobs"
 # TSan needs a memory layout without ASLR on recent kernels.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_ctest build-tsan setarch "$(uname -m)" -R ctest --output-on-failure --timeout 1800 \
-  -R 'unit\.|integration\.test_(bench|cross_worker|connect|session|publish|will|backpressure|sys|mqtt5_subscribe|mqtt5_will|mqtt5_auth)$'
+  -R 'unit\.|integration\.test_(bench|cross_worker|connect|session|publish|will|backpressure|sys|retain|mqtt5_session|mqtt5_subscribe|mqtt5_will|mqtt5_auth)$'
 
 
 step "fuzzing (${FUZZ_SECONDS:=20}s per target)"

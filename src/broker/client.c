@@ -25,8 +25,6 @@
 #include "proto/reason.h"
 #include "store/store.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
-
 /* dispatch(): the CONNECT belongs to a session homed on another worker. */
 #define HANDOFF 100
 
@@ -116,7 +114,7 @@ void client_arm_keepalive(struct client *c)
 
 static void on_timer(struct sl_timer *t, uint64_t now_ms)
 {
-    struct client *c = container_of(t, struct client, timer);
+    struct client *c = sl_timer_owner(t, struct client, timer);
     if (c->state == CLIENT_CONNECTING || c->state == CLIENT_AUTHENTICATING) {
         client_close(c, "no CONNECT in time");
         return;

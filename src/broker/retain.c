@@ -4,6 +4,10 @@
  * The filter walk keeps an explicit stack of (node, filter offset) pairs instead
  * of recursing (topics may be 65,535 levels deep). '#' collects a whole subtree,
  * again with an explicit stack.
+ *
+ * Expired messages are filtered out where they are delivered; retain_expire
+ * frees them. The store keeps a lower bound of the soonest deadline, so the
+ * periodic call costs one atomic load until a message is due.
  */
 #include "broker/retain.h"
 
@@ -36,6 +40,22 @@ void retain_destroy(struct retain_store *r)
     r->root = NULL;
 }
 
+/* Under the write lock: m, with a deadline, has been stored. */
+static void note_expiry(struct retain_store *r, const struct sl_msg *m)
+{
+    r->expiring++;
+    uint64_t next = atomic_load_explicit(&r->next_expiry_ms, memory_order_relaxed);
+    if (next == 0 || m->expiry_ms < next)
+        atomic_store_explicit(&r->next_expiry_ms, m->expiry_ms, memory_order_relaxed);
+}
+
+/* Under the write lock: m, stored until now, is gone. */
+static void forget_expiry(struct retain_store *r, const struct sl_msg *m)
+{
+    if (!m->expiry_ms) return;
+    if (--r->expiring == 0) atomic_store_explicit(&r->next_expiry_ms, 0, memory_order_relaxed);
+}
+
 int retain_set(struct retain_store *r, struct sl_msg *m)
 {
     int rc = SL_OK;
@@ -60,6 +80,7 @@ int retain_set(struct retain_store *r, struct sl_msg *m)
         off += l + 1;
     }
     if (n->value) {
+        forget_expiry(r, n->value);
         sl_msg_unref(n->value);
         n->value = NULL;
         r->count--;
@@ -69,6 +90,7 @@ int retain_set(struct retain_store *r, struct sl_msg *m)
     } else {
         n->value = sl_msg_ref(m);
         r->count++;
+        if (m->expiry_ms) note_expiry(r, m);
     }
 out:
     pthread_rwlock_unlock(&r->lock);
@@ -158,4 +180,65 @@ size_t retain_match(struct retain_store *r, const uint8_t *f, size_t len,
     pthread_rwlock_unlock(&r->lock);
     free(st.v);
     return hits;
+}
+
+size_t retain_expire(struct retain_store *r, uint64_t now_ms)
+{
+    uint64_t next = atomic_load_explicit(&r->next_expiry_ms, memory_order_relaxed);
+    if (next == 0 || now_ms < next) return 0;
+
+    /* Depth first with an explicit stack. Pruning a leaf frees it and only those
+     * ancestors left without children, so no node still on the stack is freed:
+     * ancestors are popped before their descendants are pushed. */
+    struct trie_node **stack = NULL;
+    size_t n = 0, cap = 0, removed = 0;
+    uint64_t soonest = 0;
+    bool complete = true;
+    pthread_rwlock_wrlock(&r->lock);
+    struct trie_node *node = r->root;
+    for (;;) {
+        struct sl_msg *m = node->value;
+        bool pruned = false;
+        if (m && m->expiry_ms) {
+            if (sl_msg_expired(m, now_ms)) {
+                node->value = NULL;
+                forget_expiry(r, m);
+                sl_msg_unref(m);
+                r->count--;
+                removed++;
+                if (node->nkids == 0) {
+                    trie_prune(node);
+                    pruned = true;
+                }
+            } else if (soonest == 0 || m->expiry_ms < soonest) {
+                soonest = m->expiry_ms;
+            }
+        }
+        if (!pruned && node->nkids) {
+            if (cap - n < node->nkids) {
+                size_t c = cap ? cap * 2 : 64;
+                while (c - n < node->nkids)
+                    c *= 2;
+                struct trie_node **v = realloc(stack, c * sizeof(*v));
+                if (!v) {
+                    complete = false; /* out of memory: try again at the next call */
+                    break;
+                }
+                stack = v;
+                cap = c;
+            }
+            for (uint32_t i = 0; i < node->kcap; i++)
+                if (node->kids[i]) stack[n++] = node->kids[i];
+        }
+        if (n == 0) break;
+        node = stack[--n];
+    }
+    if (r->expiring == 0)
+        soonest = 0;
+    else if (!complete || soonest == 0)
+        soonest = now_ms + 1; /* some were not looked at: look again */
+    atomic_store_explicit(&r->next_expiry_ms, soonest, memory_order_relaxed);
+    pthread_rwlock_unlock(&r->lock);
+    free(stack);
+    return removed;
 }

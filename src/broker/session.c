@@ -580,7 +580,7 @@ static void arm(struct session *s)
 
 static void on_timer(struct sl_timer *t, uint64_t now_ms)
 {
-    struct session *s = (struct session *)((char *)t - offsetof(struct session, timer));
+    struct session *s = sl_timer_owner(t, struct session, timer);
     if (s->will && now_ms >= s->will_at_ms) publish_will(s);
     if (s->expire_at_ms && now_ms >= s->expire_at_ms) {
         sl_info("session %s expired", s->id);

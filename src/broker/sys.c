@@ -22,8 +22,6 @@
 #include "broker/worker.h"
 #include "core/log.h"
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
-
 static void publish(struct worker *w, const char *topic, const char *value)
 {
     struct sl_msg *m = sl_msg_new((const uint8_t *)topic, strlen(topic), (const uint8_t *)value,
@@ -88,7 +86,7 @@ static void sys_publish(struct worker *w, uint64_t now_ms)
 
 static void on_sys_timer(struct sl_timer *t, uint64_t now_ms)
 {
-    struct worker *w = container_of(t, struct worker, sys_timer);
+    struct worker *w = sl_timer_owner(t, struct worker, sys_timer);
     sys_publish(w, now_ms);
     sl_wheel_add(&w->wheel, &w->sys_timer, now_ms + (uint64_t)w->srv->cfg->sys_interval * 1000);
 }

@@ -11,6 +11,7 @@
 #include "broker/client.h"
 #include "broker/config.h"
 #include "broker/msg.h"
+#include "broker/retain.h"
 #include "broker/server.h"
 #include "broker/session.h"
 #include "broker/sys.h"
@@ -358,10 +359,25 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Worker 0 frees expired retained messages once a second (retain_expire costs
+ * one atomic load while none is due). */
+#define RETAIN_SWEEP_MS 1000
+
+static void on_retain_timer(struct sl_timer *t, uint64_t now_ms)
+{
+    struct worker *w = sl_timer_owner(t, struct worker, retain_timer);
+    retain_expire(&w->srv->retained, now_ms);
+    sl_wheel_add(&w->wheel, &w->retain_timer, now_ms + RETAIN_SWEEP_MS);
+}
+
 int worker_start(struct worker *w)
 {
     if (watch_listeners(w) != SL_OK) return SL_EIO;
     sys_start(w);
+    if (w->idx == 0) {
+        w->retain_timer.fire = on_retain_timer;
+        sl_wheel_add(&w->wheel, &w->retain_timer, w->now_ms + RETAIN_SWEEP_MS);
+    }
     return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? SL_OK : SL_EIO;
 }
 

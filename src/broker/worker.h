@@ -140,8 +140,9 @@ struct worker {
     } matches;
 
     struct worker_stats stats;
-    struct sl_timer sys_timer; /* worker 0: $SYS updates (sys.c) */
-    bool destroying;           /* worker_destroy runs: nothing new is routed */
+    struct sl_timer sys_timer;    /* worker 0: $SYS updates (sys.c) */
+    struct sl_timer retain_timer; /* worker 0: expired retained messages freed */
+    bool destroying;              /* worker_destroy runs: nothing new is routed */
 };
 
 #define WORKER_SCRATCH_SIZE 65536

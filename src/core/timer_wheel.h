@@ -27,6 +27,9 @@ struct sl_timer {
     void (*fire)(struct sl_timer *t, uint64_t now_ms); /* set by the owner */
 };
 
+/* The owner's struct, from its embedded timer t (a `fire` callback's argument). */
+#define sl_timer_owner(t, type, member) ((type *)((char *)(t)-offsetof(type, member)))
+
 struct sl_wheel {
     struct sl_timer *slots[SL_WHEEL_SLOTS];
     uint64_t tick;    /* last tick processed */

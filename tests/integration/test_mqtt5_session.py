@@ -236,3 +236,31 @@ def test_retained_message_expiry(broker):
     got = s.collect(quiet=0.5)
     assert [(m.topic, m.payload, m.retain) for m in got] == [("mxr/long", b"l", True)]
     assert 1 <= got[0].props[m5.MESSAGE_EXPIRY_INTERVAL] <= 8
+
+
+def test_expired_retained_messages_are_freed(broker_factory):
+    """Expired retained messages are freed, not only hidden: worker 0 sweeps them
+    once a second, and `$SYS/broker/retained messages/count` falls back. 50
+    topics with Message Expiry Interval 1 and one without: the count ends one
+    above where it started, and only the one without is delivered."""
+    b = broker_factory(config="sys_interval 1\n")
+    sys_sub = connected5(b, "mxf-sys")
+    assert sys_sub.subscribe([("$SYS/broker/retained messages/count", 0)]) == [0]
+
+    def next_count():
+        return int(sys_sub.recv_publish(timeout=3).payload)
+
+    next_count()  # the retained copy
+    base = next_count()  # a fresh one: every $SYS topic has been published once
+    p = connected5(b, "mxf-pub")
+    for i in range(50):
+        p.publish(f"mxf/{i}", b"x", qos=1, retain=True, props={m5.MESSAGE_EXPIRY_INTERVAL: 1})
+    p.publish("mxf/keep", b"k", qos=1, retain=True)
+    deadline = time.monotonic() + 8 * SLOW
+    count = next_count()
+    while count != base + 1 and time.monotonic() < deadline:
+        count = next_count()
+    assert count == base + 1, f"retained count {count}, expected {base + 1}"
+    s = connected5(b, "mxf-late")
+    assert s.subscribe([("mxf/#", 1)]) == [1]
+    assert [(m.topic, m.payload) for m in s.collect(quiet=0.5)] == [("mxf/keep", b"k")]
