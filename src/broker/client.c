@@ -488,7 +488,8 @@ static bool held_reserve(struct client *c, size_t n)
     uint32_t len = h ? h->len : 0, cap = h ? h->cap : 0;
     if (h && count < cap_n && len + n <= cap) return true;
     if (n > UINT32_MAX / 4 || len + n > UINT32_MAX / 4) return false;
-    uint32_t new_n = count < cap_n ? cap_n : cap_n ? cap_n * 2 : 8;
+    uint32_t new_n = cap_n;
+    if (count == cap_n) new_n = cap_n ? cap_n * 2 : 8; /* the entries are full */
     uint32_t new_cap = cap ? cap : 64;
     while (new_cap < len + n)
         new_cap *= 2;

@@ -233,11 +233,10 @@ size_t retain_expire(struct retain_store *r, uint64_t now_ms)
         if (n == 0) break;
         node = stack[--n];
     }
-    if (r->expiring == 0)
-        soonest = 0;
-    else if (!complete || soonest == 0)
-        soonest = now_ms + 1; /* some were not looked at: look again */
-    atomic_store_explicit(&r->next_expiry_ms, soonest, memory_order_relaxed);
+    /* A complete walk saw every message left: soonest is 0 exactly when none
+     * has a deadline. An incomplete one looks again at the next call. */
+    atomic_store_explicit(&r->next_expiry_ms, complete ? soonest : now_ms + 1,
+                          memory_order_relaxed);
     pthread_rwlock_unlock(&r->lock);
     free(stack);
     return removed;
