@@ -22,6 +22,7 @@
 #include "proto/frame.h"
 #include "proto/props.h"
 #include "proto/varint.h"
+#include "seen.h"
 
 /* A publisher stops queueing at 64 KB pending: enough for one large send(), small
  * enough that a full socket never leaves much in user space. */
@@ -203,7 +204,7 @@ int conn_pub_init(struct conn *c, const struct bench_opts *o, const char *topic,
 }
 
 int conn_sub_init(struct conn *c, const struct bench_opts *o, const char *filter, uint32_t index,
-                  const uint32_t *pubs, uint32_t npubs)
+                  const uint32_t *pubs, struct seen *seen, uint32_t npubs)
 {
     c->fd = -1;
     struct sub_state *s = calloc(1, sizeof(*s));
@@ -213,6 +214,7 @@ int conn_sub_init(struct conn *c, const struct bench_opts *o, const char *filter
     c->index = index;
     s->filter = strdup(filter);
     s->pubs = pubs;
+    s->seen = seen;
     s->npubs = npubs;
     s->pairs = npubs ? calloc(npubs, sizeof(struct pair)) : NULL;
     if (!s->filter || (npubs && !s->pairs)) return SL_ENOMEM;
@@ -443,6 +445,32 @@ static void pair_record(struct loop *l, struct pair *pr, uint64_t seq)
         pr->max_next = seq + 1;
 }
 
+/* The same for a member of a shared group: whether the message is new is the
+ * group's question (seen.h); the order is the member's own. */
+static void group_record(struct loop *l, struct pair *pr, struct seen *g, uint64_t seq,
+                         uint32_t pubi)
+{
+    switch (seen_mark(g, seq)) {
+    case SEEN_AGAIN:
+        l->c.duplicates++;
+        return;
+    case SEEN_UNTRACKED:
+        l->c.foreign++;
+        loop_error(l,
+                   "sequence %llu of publisher %u: beyond what the shared-group "
+                   "accounting holds, or out of memory",
+                   (unsigned long long)seq, pubi);
+        return;
+    case SEEN_FIRST:
+        break;
+    }
+    l->c.unique++;
+    if (seq + 1 < pr->max_next)
+        l->c.reordered++;
+    else
+        pr->max_next = seq + 1;
+}
+
 static void sub_record(struct conn *c, struct sl_bytes payload, int64_t now)
 {
     struct loop *l = c->loop;
@@ -476,7 +504,10 @@ static void sub_record(struct conn *c, struct sl_bytes payload, int64_t now)
     if (now >= l->ctl->t_ms && now < t_me) l->c.received_win++;
     if ((int64_t)sent >= l->ctl->t_ms && (int64_t)sent < t_me)
         stats_hist_add(&l->c.lat, now > (int64_t)sent ? (uint64_t)(now - (int64_t)sent) : 0);
-    pair_record(l, &s->pairs[lo], seq);
+    if (s->seen)
+        group_record(l, &s->pairs[lo], &s->seen[lo], seq, pubi);
+    else
+        pair_record(l, &s->pairs[lo], seq);
 }
 
 static int on_publish(struct conn *c, const struct sl_frame *f, const uint8_t *body, int64_t now)

@@ -29,6 +29,7 @@
 
 struct loop;
 struct bench_opts;
+struct seen;
 
 enum conn_role { CONN_PUB, CONN_SUB, CONN_IDLE };
 
@@ -73,6 +74,7 @@ struct sub_state {
     uint32_t npubs;
     const uint32_t *pubs; /* sorted indices of matching publishers (may be shared) */
     struct pair *pairs;   /* [npubs], parallel to pubs */
+    struct seen *seen;    /* shared subscription: the group's [npubs]; NULL otherwise */
     uint64_t *qos2_wait;  /* 65536-bit set: QoS 2 ids awaiting PUBREL (QoS 2 only) */
     uint32_t qos2_inflight;
 };
@@ -107,11 +109,12 @@ struct conn {
 };
 
 /* Role set-up before the run (they allocate; SL_OK or SL_ENOMEM/SL_ETOOBIG).
- * topic/filter are copied; pubs is borrowed and must outlive the connection. */
+ * topic/filter are copied; pubs and seen (NULL unless the filter is shared) are
+ * borrowed and must outlive the connection. */
 int conn_pub_init(struct conn *c, const struct bench_opts *o, const char *topic, uint32_t index,
                   uint32_t nmatch, uint32_t npubs);
 int conn_sub_init(struct conn *c, const struct bench_opts *o, const char *filter, uint32_t index,
-                  const uint32_t *pubs, uint32_t npubs);
+                  const uint32_t *pubs, struct seen *seen, uint32_t npubs);
 void conn_idle_init(struct conn *c, uint32_t index);
 
 /* Creates the socket, starts connect() and queues CONNECT. On failure the

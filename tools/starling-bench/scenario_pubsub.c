@@ -11,6 +11,15 @@
  *
  * Subscribers keep one struct pair per matching publisher (sorted, found by
  * binary search), which bounds memory by the number of matching pairs.
+ *
+ * Shared subscriptions: subscribers whose expanded filter is the same
+ * "$share/GROUP/FILTER" form one group, and the broker gives each message to one
+ * of them [MQTT-4.8.2]. A group counts once in the sum above (with FILTER as its
+ * filter), and its members record deliveries in one struct seen per matching
+ * publisher (seen.h), so that a message reaching two members is a duplicate.
+ * Reordering is still judged per member: each gets an ordered subsequence.
+ * Expanding a pattern is one-to-one in the index when it has %i, and constant
+ * when it has not, so the members of a group are always neighbours.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +32,12 @@
 #include "loop.h"
 #include "proto/topic.h"
 #include "proto/utf8.h"
+#include "seen.h"
 
 /* struct pair is 80 bytes: 20 M pairs = 1.6 GB is where we stop. */
 #define MAX_PAIRS 20000000ull
+/* struct seen is 8 KiB before any message: 10,000 (group, publisher) = 80 MB. */
+#define MAX_GROUP_PAIRS 10000ull
 
 /* Expands %i (index) and %% in pat. Returns NULL on allocation failure. */
 static char *expand(const char *pat, uint32_t i)
@@ -69,22 +81,41 @@ struct plan {
     char **topics, **filters;
     uint32_t **lists; /* per subscriber; equal neighbours share one array */
     uint32_t *nlist;
-    uint32_t *nmatch; /* per publisher */
-    uint64_t pairs;
+    struct seen **seen;    /* per subscriber: [nlist], shared by a group; NULL if not shared */
+    uint32_t *nmatch;      /* per publisher: matching subscribers, a group counting once */
+    uint64_t pairs;        /* (subscriber or group, publisher) that must get every message */
+    uint64_t member_pairs; /* (subscriber, publisher): struct pair records */
+    uint64_t group_pairs;  /* (group, publisher): struct seen records */
 };
+
+/* Whether subscriber s has its neighbour's filter, and so shares its list and,
+ * for a shared filter, is a member of the same group. */
+static bool plan_repeats(const struct plan *pl, uint32_t s)
+{
+    return s > 0 && pl->filters[s] && pl->filters[s - 1] &&
+           strcmp(pl->filters[s], pl->filters[s - 1]) == 0;
+}
 
 static void plan_free(struct plan *pl)
 {
     for (uint32_t p = 0; pl->topics && p < pl->P; p++)
         free(pl->topics[p]);
-    for (uint32_t s = 0; pl->filters && s < pl->S; s++) {
-        free(pl->filters[s]);
-        if (pl->lists && (s == 0 || pl->lists[s] != pl->lists[s - 1])) free(pl->lists[s]);
+    for (uint32_t s = 0; pl->filters && pl->lists && s < pl->S; s++) {
+        if (plan_repeats(pl, s)) continue; /* its arrays are its neighbour's */
+        if (pl->seen && pl->seen[s]) {
+            for (uint32_t k = 0; k < pl->nlist[s]; k++)
+                seen_free(&pl->seen[s][k]);
+            free(pl->seen[s]);
+        }
+        free(pl->lists[s]);
     }
+    for (uint32_t s = 0; pl->filters && s < pl->S; s++)
+        free(pl->filters[s]);
     free(pl->topics);
     free(pl->filters);
     free(pl->lists);
     free(pl->nlist);
+    free(pl->seen);
     free(pl->nmatch);
 }
 
@@ -101,8 +132,10 @@ static int plan_make(const struct bench_opts *o, struct plan *pl, char *err, siz
     pl->filters = calloc(pl->S ? pl->S : 1, sizeof(char *));
     pl->lists = calloc(pl->S ? pl->S : 1, sizeof(uint32_t *));
     pl->nlist = calloc(pl->S ? pl->S : 1, sizeof(uint32_t));
+    pl->seen = calloc(pl->S ? pl->S : 1, sizeof(struct seen *));
     pl->nmatch = calloc(pl->P, sizeof(uint32_t));
-    if (!pl->topics || !pl->filters || !pl->lists || !pl->nlist || !pl->nmatch) goto oom;
+    if (!pl->topics || !pl->filters || !pl->lists || !pl->nlist || !pl->seen || !pl->nmatch)
+        goto oom;
 
     for (uint32_t p = 0; p < pl->P; p++) {
         char *t = pl->topics[p] = expand(o->topic_pattern, p);
@@ -119,29 +152,30 @@ static int plan_make(const struct bench_opts *o, struct plan *pl, char *err, siz
         if (!f) goto oom;
         size_t n = strlen(f);
         if (!sl_utf8_valid((const uint8_t *)f, n) ||
-            !sl_topic_filter_valid((const uint8_t *)f, n) || n > 65535) {
+            !sl_topic_sub_filter_valid((const uint8_t *)f, n, NULL) || n > 65535) {
             snprintf(err, errlen, "-T: '%s' (subscriber %u) is not a valid topic filter", f, s);
-            return 2;
-        }
-        if (strncmp(f, "$share/", 7) == 0) {
-            snprintf(err, errlen,
-                     "-T: shared subscriptions are not supported by the loss "
-                     "accounting yet");
             return 2;
         }
     }
 
     for (uint32_t s = 0; s < pl->S; s++) {
-        if (s > 0 && strcmp(pl->filters[s], pl->filters[s - 1]) == 0) {
+        if (plan_repeats(pl, s)) {
             pl->lists[s] = pl->lists[s - 1];
             pl->nlist[s] = pl->nlist[s - 1];
+            pl->seen[s] = pl->seen[s - 1];
         } else {
-            const char *f = pl->filters[s];
-            size_t flen = strlen(f);
+            /* A shared filter matches with its FILTER part. */
+            const uint8_t *f = (const uint8_t *)pl->filters[s], *group, *sf;
+            size_t flen = strlen(pl->filters[s]), glen, sflen;
+            bool valid, shared = sl_topic_share_split(f, flen, &group, &glen, &sf, &sflen, &valid);
+            if (shared) {
+                f = sf;
+                flen = sflen;
+            }
             uint32_t n = 0, cap = 0;
             uint32_t *list = NULL;
             for (uint32_t p = 0; p < pl->P; p++) {
-                if (!sl_topic_matches((const uint8_t *)f, flen, (const uint8_t *)pl->topics[p],
+                if (!sl_topic_matches(f, flen, (const uint8_t *)pl->topics[p],
                                       strlen(pl->topics[p])))
                     continue;
                 if (n == cap) {
@@ -157,16 +191,26 @@ static int plan_make(const struct bench_opts *o, struct plan *pl, char *err, siz
             }
             pl->lists[s] = list;
             pl->nlist[s] = n;
+            if (shared) {
+                pl->group_pairs += n;
+                if (pl->group_pairs > MAX_GROUP_PAIRS) break; /* refused below */
+                pl->seen[s] = calloc(n ? n : 1, sizeof(struct seen));
+                if (!pl->seen[s]) goto oom;
+            }
         }
+        pl->member_pairs += pl->nlist[s];
+        /* A group's later members repeat its first: the group counts once. */
+        if (pl->seen[s] && plan_repeats(pl, s)) continue;
         pl->pairs += pl->nlist[s];
         for (uint32_t k = 0; k < pl->nlist[s]; k++)
             pl->nmatch[pl->lists[s][k]]++;
     }
-    if (pl->pairs > MAX_PAIRS) {
+    if (pl->member_pairs > MAX_PAIRS || pl->group_pairs > MAX_GROUP_PAIRS) {
         snprintf(err, errlen,
-                 "%llu (subscriber, publisher) pairs match: over the %llu the loss accounting "
-                 "keeps; use narrower filters",
-                 (unsigned long long)pl->pairs, MAX_PAIRS);
+                 "%llu (subscriber, publisher) and %llu (shared group, publisher) pairs match: "
+                 "over the %llu and %llu the loss accounting keeps; use narrower filters",
+                 (unsigned long long)pl->member_pairs, (unsigned long long)pl->group_pairs,
+                 MAX_PAIRS, MAX_GROUP_PAIRS);
         return 1;
     }
     return 0;
@@ -208,7 +252,7 @@ int scenario_pubsub_run(const struct bench_opts *o, struct pubsub_result *r)
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) goto oom;
         c->gindex = g;
-        if (conn_sub_init(c, o, pl.filters[s], s, pl.lists[s], pl.nlist[s]) != SL_OK ||
+        if (conn_sub_init(c, o, pl.filters[s], s, pl.lists[s], pl.seen[s], pl.nlist[s]) != SL_OK ||
             loop_add(&loops[g % nloops], c) != SL_OK) {
             conn_free(c);
             free(c);
