@@ -12,6 +12,7 @@
 # Scenarios (names for ONLY; --list prints them with their arguments). 64-byte
 # payloads; pubsub runs measure DURATION seconds after a 1 s warm-up:
 #   max rate     qos0-1to1 qos0-fanout50 qos1-1to1 qos2-1to1 qos0-fanin50
+#                qos1-shared4: 1 publisher -> one shared group ($share/g/...) of 4
 #   one core     core-qos0-1to1 core-qos1-1to1: broker pinned to CPU PIN_BROKER
 #                (Starling 'threads 1'), starling-bench (1 thread) to PIN_BENCH
 #   fixed rate   fixed-fanin50 fixed-fanout50 fixed-fanout50-pub: QoS 0 at
@@ -40,8 +41,8 @@
 #
 # The open-file limit is raised to the hard limit (ulimit -n) for both brokers and
 # the bench; connection scenarios are skipped, with a note, if it is below
-# CONNS + 100. A default run (15 scenarios x RUNS 3 x 2 brokers) takes about
-# 10 minutes on 2 CPUs. Everything listens on and connects to 127.0.0.1 only;
+# CONNS + 100. A default run (16 scenarios x RUNS 3 x 2 brokers) takes about
+# 11 minutes on 2 CPUs. Everything listens on and connects to 127.0.0.1 only;
 # brokers are stopped on exit, whatever the exit path.
 set -euo pipefail
 
@@ -87,6 +88,7 @@ SCENARIOS=(
     "qos1-1to1|max|pubsub|any|QoS 1, 1 → 1, window 20|-q 1 -P 1 -S 1"
     "qos2-1to1|max|pubsub|any|QoS 2, 1 → 1, window 20|-q 2 -P 1 -S 1"
     "qos0-fanin50|max|pubsub|any|QoS 0, 50 → 1 fan-in|-q 0 -P 50 -S 1"
+    "qos1-shared4|max|pubsub|any|QoS 1, 1 → shared group of 4, window 20|-q 1 -P 1 -S 4 -T \$share/g/bench/#"
     "core-qos0-1to1|core|pubsub|pin|QoS 0, 1 → 1, one core each|-q 0 -P 1 -S 1"
     "core-qos1-1to1|core|pubsub|pin|QoS 1, 1 → 1, window 20, one core each|-q 1 -P 1 -S 1"
     "fixed-fanin50|fixed|pubsub|any|QoS 0, 50 → 1 fan-in, 50 × $(num $F_PER) msg/s|-q 0 -P 50 -S 1 -r $F_PER"

@@ -207,6 +207,14 @@ GROUPS = [
 # Requirements of the performance issue: (metric, scenario, op, goal). The
 # measured side is the Starling/Mosquitto ratio of the medians.
 TARGETS = [
+    ("rate", "qos0-1to1", ">=", 5.0),
+    ("rate", "qos0-fanout50", ">=", 5.0),
+    ("rate", "qos0-fanin50", ">=", 3.0),
+    ("cpu_us", "qos0-1to1", "<=", 0.2),
+    ("cpu_us", "qos0-fanout50", "<=", 0.2),
+    ("cpu_us", "qos0-fanin50", "<=", 0.2),
+    ("rate", "qos1-1to1", ">=", 2.0),
+    ("rate", "qos2-1to1", ">=", 2.0),
     ("p99", "pairs100-qos1", "<=", 0.5),
     ("cpu_1m", "cpu-qos0", "<=", 0.85),
     ("cpu_1m", "cpu-qos1", "<=", 0.85),
@@ -215,6 +223,8 @@ TARGETS = [
     ("conn_rate", "conn-10k-32", ">=", 2.0),
 ]
 TARGET_LABEL = {
+    "rate": "Delivered msg/s at max rate",
+    "cpu_us": "Broker CPU µs per delivered message at max rate",
     "p99": "p99 latency",
     "cpu_1m": "Broker CPU s per 1M delivered",
     "bytes_conn": "Broker RSS per idle connection",
