@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/msg_home.h"
 #include "proto/bytes.h"
 #include "proto/props.h"
 
@@ -54,13 +55,13 @@ struct sl_msg *sl_msg_new_props(const uint8_t *topic, size_t topic_len, const ui
     m->props_len = (uint32_t)props_len;
     if (payload_len) memcpy(m->data + topic_len + props_len, payload, payload_len);
     m->topic = m->data;
-    m->payload = m->data + topic_len + props_len;
+    m->home = sl_msg_home_self();
     return m;
 }
 
 void sl_msg_unref(struct sl_msg *m)
 {
-    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) free(m);
+    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) sl_msg_home_free(m);
 }
 
 void sl_msg_release(void *m)

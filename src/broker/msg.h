@@ -11,8 +11,9 @@
  * remaining interval is written per delivery), and Topic Alias and Subscription
  * Identifier are per connection or per subscriber, never stored.
  *
- * The reference count is atomic because workers hand messages to each other. QoS
- * and retain here are those the publisher sent; each delivery carries its own.
+ * The reference count is atomic because workers hand messages to each other; the
+ * last reference sends the message home to be freed (msg_home.h). QoS and
+ * retain here are those the publisher sent; each delivery carries its own.
  */
 #ifndef SL_BROKER_MSG_H
 #define SL_BROKER_MSG_H
@@ -22,7 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mpstack.h"
 #include "proto/bytes.h"
+
+struct sl_msg_home;
 
 struct sl_msg {
     atomic_uint refs;
@@ -33,10 +37,19 @@ struct sl_msg {
     uint32_t props_len;
     uint32_t expiry_interval_s; /* a will's Message Expiry Interval: starts when published */
     uint64_t expiry_ms;         /* worker_clock_ms() deadline; 0: never expires */
-    const uint8_t *topic;       /* -> data */
-    const uint8_t *payload;     /* -> data + topic_len + props_len */
+    union {
+        const uint8_t *topic;            /* -> data, while referenced */
+        struct sl_mpstack_node returned; /* after the last unref: msg_home.h */
+    };
+    struct sl_msg_home *home; /* the worker whose thread allocated it; NULL: none */
     uint8_t data[];
 };
+
+/* data + topic_len + props_len */
+static inline const uint8_t *sl_msg_payload(const struct sl_msg *m)
+{
+    return m->data + m->topic_len + m->props_len;
+}
 
 /* New message with one reference (the caller's). NULL on allocation failure. */
 struct sl_msg *sl_msg_new(const uint8_t *topic, size_t topic_len, const uint8_t *payload,

@@ -110,11 +110,11 @@ int send_publish(struct client *c, struct sl_msg *m, const struct delivery *d, b
         }
     }
     if (!by_ref) {
-        if (m->payload_len) memcpy(p, m->payload, m->payload_len);
+        if (m->payload_len) memcpy(p, sl_msg_payload(m), m->payload_len);
         p += m->payload_len;
     }
     client_commit(c, (size_t)(p - start));
-    if (by_ref) return client_send_ref(c, m->payload, m->payload_len, sl_msg_ref(m));
+    if (by_ref) return client_send_ref(c, sl_msg_payload(m), m->payload_len, sl_msg_ref(m));
     return SL_OK;
 }
 

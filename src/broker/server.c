@@ -214,6 +214,8 @@ void server_destroy(struct server *srv)
             worker_destroy(&srv->workers[i]);
         for (int i = 0; i < srv->nworkers; i++)
             worker_drain_leftovers(&srv->workers[i]);
+        for (int i = 0; i < srv->nworkers; i++)
+            sl_msg_home_collect(&srv->workers[i].msg_home);
         free(srv->workers);
     }
     if (srv->subs.root) topic_tree_destroy(&srv->subs);

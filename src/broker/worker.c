@@ -51,6 +51,8 @@ int worker_init(struct worker *w, struct server *srv, int idx)
     if (!w->scratch || !w->outbox) return SL_ENOMEM;
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0 || sl_inbox_init(&w->inbox) != SL_OK) return SL_EIO;
+    sl_msg_home_init(&w->msg_home, &w->inbox);
+    sl_mpstack_init(&w->batch_returns);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_INBOX};
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->inbox.efd, &ev) < 0) return SL_EIO;
     return SL_OK;
@@ -99,25 +101,70 @@ static void drop_item(struct worker *w, const struct item *it)
     }
 }
 
+static struct batch *batch_of(struct sl_mpstack_node *n)
+{
+    return (struct batch *)((char *)n - offsetof(struct batch, returned));
+}
+
+/* Keeps b for w's next batch, up to BATCH_SPARES. */
+static void spare_keep(struct worker *w, struct batch *b)
+{
+    if (w->nspares == BATCH_SPARES) {
+        free(b);
+        return;
+    }
+    b->returned.next = w->spares;
+    w->spares = &b->returned;
+    w->nspares++;
+}
+
 static struct batch *batch_new(struct worker *w)
 {
-    struct batch *b = w->spare;
-    if (b)
-        w->spare = NULL;
-    else if (!(b = malloc(sizeof(*b))))
+    if (!w->spares) {
+        struct sl_mpstack_node *n = sl_mpstack_take(&w->batch_returns);
+        while (n) {
+            struct sl_mpstack_node *next = n->next;
+            spare_keep(w, batch_of(n));
+            n = next;
+        }
+    }
+    struct batch *b;
+    if (w->spares) {
+        b = batch_of(w->spares);
+        w->spares = w->spares->next;
+        w->nspares--;
+    } else if (!(b = malloc(sizeof(*b)))) {
         return NULL;
+    }
+    b->home = w;
     b->n = 0;
     return b;
 }
 
-/* Keeps one emptied batch for w's next: at moderate rates every iteration that
- * posts across workers would otherwise malloc and free one. */
+/* b has been run by w: back to the worker that filled it. At moderate rates
+ * every iteration that posts across workers would otherwise malloc a batch on
+ * one thread and free it on another. */
 static void batch_done(struct worker *w, struct batch *b)
 {
-    if (!w->spare)
-        w->spare = b;
+    if (b->home == w)
+        spare_keep(w, b);
     else
-        free(b);
+        sl_mpstack_push(&b->home->batch_returns, &b->returned);
+}
+
+/* Frees the batches w keeps or got back (no worker runs any more). */
+static void batches_free(struct worker *w)
+{
+    struct sl_mpstack_node *lists[2] = {w->spares, sl_mpstack_take(&w->batch_returns)};
+    for (int i = 0; i < 2; i++) {
+        for (struct sl_mpstack_node *n = lists[i]; n;) {
+            struct sl_mpstack_node *next = n->next;
+            free(batch_of(n));
+            n = next;
+        }
+    }
+    w->spares = NULL;
+    w->nspares = 0;
 }
 
 static void send_batch(struct worker *w, int dst, struct batch *b)
@@ -274,6 +321,7 @@ static void end_iteration(struct worker *w)
 {
     finish_work(w, true);
     free_closed(w);
+    sl_msg_home_collect(&w->msg_home);
 }
 
 /* w, holding d's lock while d sleeps, runs batch b (items for d) in d's place.
@@ -353,9 +401,11 @@ void worker_run_once(struct worker *w, int max_wait_ms)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    sl_msg_home_enter(&w->msg_home);
     while (!atomic_load(&w->srv->stop))
         worker_run_once(w, -1);
     sl_outq_cache_drain();
+    sl_msg_home_enter(NULL); /* what still comes back, server_destroy frees */
     return NULL;
 }
 
@@ -400,7 +450,6 @@ void worker_destroy(struct worker *w)
         }
     }
     session_table_destroy(&w->sessions);
-    free(w->spare);
     free(w->matches.v);
     free(w->scratch);
     free(w->outbox);
@@ -433,4 +482,5 @@ void worker_drain_leftovers(struct worker *w)
         n = next;
     }
     sl_inbox_destroy(&w->inbox);
+    batches_free(w);
 }

@@ -39,8 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/msg_home.h"
 #include "broker/session.h"
 #include "core/inbox.h"
+#include "core/mpstack.h"
 #include "core/timer_wheel.h"
 
 struct client;
@@ -69,11 +71,18 @@ struct item {
  * count towards their session's back-pressure instead.) 256k items ~ 8 MiB. */
 #define INBOX_QOS0_LIMIT (256u * 1024u)
 
+/* Allocated by the worker that fills it, emptied by the one it is for, then
+ * sent back to be filled again (batch_done): no malloc or free per batch. */
 struct batch {
     struct sl_inbox_node node;
+    struct sl_mpstack_node returned; /* on its home's batch_returns or spare list */
+    struct worker *home;
     uint32_t n;
     struct item items[BATCH_ITEMS];
 };
+
+/* Emptied batches a worker keeps for reuse; more go back to malloc. */
+#define BATCH_SPARES 8
 
 /* Counters written only under their worker's lock and read by the $SYS publisher (sys.c)
  * on worker 0. Relaxed atomics updated with a load and a store, not a locked
@@ -115,7 +124,8 @@ struct worker {
     uint64_t sleep_until_ms; /* under lock: when its epoll_wait times out; UINT64_MAX never */
     int epfd;
     struct sl_inbox inbox;
-    atomic_uint inbox_pending; /* items pushed to this worker, not yet run */
+    atomic_uint inbox_pending;   /* items pushed to this worker, not yet run */
+    struct sl_msg_home msg_home; /* messages this worker allocated come back here */
     struct sl_wheel wheel;
     uint64_t now_ms;
 
@@ -129,9 +139,11 @@ struct worker {
 
     struct session_table sessions;
 
-    uint8_t *scratch;      /* read buffer, SCRATCH_SIZE */
-    struct batch **outbox; /* per destination worker */
-    struct batch *spare;   /* one emptied batch kept for the next, or NULL */
+    uint8_t *scratch;               /* read buffer, SCRATCH_SIZE */
+    struct batch **outbox;          /* per destination worker */
+    struct sl_mpstack_node *spares; /* emptied batches of this worker's, ready to fill */
+    uint32_t nspares;
+    struct sl_mpstack batch_returns; /* its batches, emptied by other workers */
 
     /* publish routing scratch, reused */
     struct topic_match_vec {
