@@ -125,7 +125,8 @@ int server_init(struct server *srv, const struct sl_config *cfg)
     srv->nworkers = worker_count(cfg);
     srv->start_ms = worker_clock_ms();
     atomic_init(&srv->stop, false);
-    if (topic_tree_init(&srv->subs) != SL_OK || retain_init(&srv->retained) != SL_OK)
+    if (topic_tree_init(&srv->subs, (unsigned)srv->nworkers) != SL_OK ||
+        retain_init(&srv->retained) != SL_OK)
         return SL_ENOMEM;
     srv->subs.share_policy = cfg->shared_subscription_policy;
     srv->subs.member_online = session_online_any;

@@ -56,9 +56,9 @@ static void sys_publish(struct worker *w, uint64_t now_ms)
         stat_add(&sum.clients_connected, stat_get(&s->clients_connected));
         stat_add(&sum.sessions, stat_get(&s->sessions));
     }
-    pthread_rwlock_rdlock(&srv->subs.lock);
+    unsigned slot = sl_brlock_rdlock(&srv->subs.lock);
     uint64_t subscriptions = srv->subs.count;
-    pthread_rwlock_unlock(&srv->subs.lock);
+    sl_brlock_rdunlock(&srv->subs.lock, slot);
     pthread_rwlock_rdlock(&srv->retained.lock);
     uint64_t retained = srv->retained.count;
     pthread_rwlock_unlock(&srv->retained.lock);

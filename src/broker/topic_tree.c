@@ -17,7 +17,7 @@
 #include "broker/trie.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/rwlock.h"
+#include "core/brlock.h"
 #include "proto/topic.h"
 
 /* A shared group "$share/NAME/filter" at the filter's node. */
@@ -37,13 +37,14 @@ struct subs {
     uint32_t ng, gcap;
 };
 
-int topic_tree_init(struct topic_tree *t)
+int topic_tree_init(struct topic_tree *t, unsigned readers)
 {
     memset(t, 0, sizeof(*t));
     t->root = trie_root_new();
     if (!t->root) return SL_ENOMEM;
-    if (sl_rwlock_init(&t->lock) != 0) {
+    if (sl_brlock_init(&t->lock, readers) != SL_OK) {
         free(t->root);
+        t->root = NULL; /* server_destroy destroys a tree that has a root */
         return SL_ENOMEM;
     }
     return SL_OK;
@@ -69,7 +70,7 @@ static void subs_free(void *p)
 void topic_tree_destroy(struct topic_tree *t)
 {
     trie_free(t->root, subs_free);
-    pthread_rwlock_destroy(&t->lock);
+    sl_brlock_destroy(&t->lock);
     t->root = NULL;
 }
 
@@ -164,7 +165,7 @@ int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len,
     }
     int rc = SL_ENOMEM;
     *replaced = false;
-    pthread_rwlock_wrlock(&t->lock);
+    sl_brlock_wrlock(&t->lock);
     struct trie_node *n = t->root;
     for (size_t off = 0;;) {
         size_t l = trie_level_len(f + off, flen - off);
@@ -195,7 +196,7 @@ int topic_tree_add(struct topic_tree *t, const uint8_t *filter, size_t len,
     if (rc == SL_OK && !*replaced) t->count++;
     tidy(n);
 out:
-    pthread_rwlock_unlock(&t->lock);
+    sl_brlock_wrunlock(&t->lock);
     return rc;
 }
 
@@ -241,7 +242,7 @@ bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len, 
     bool found = false;
     struct trie_node *n;
     struct share_group *g;
-    pthread_rwlock_wrlock(&t->lock);
+    sl_brlock_wrlock(&t->lock);
     struct subs *ss = locate(t, filter, len, &n, &g);
     if (!ss) goto out;
     if (g) {
@@ -261,7 +262,7 @@ bool topic_tree_remove(struct topic_tree *t, const uint8_t *filter, size_t len, 
     if (found) t->count--;
     tidy(n);
 out:
-    pthread_rwlock_unlock(&t->lock);
+    sl_brlock_wrunlock(&t->lock);
     return found;
 }
 
@@ -355,7 +356,7 @@ bool topic_tree_pick_shared(struct topic_tree *t, const uint8_t *shared_filter, 
     struct trie_node *n;
     struct share_group *g;
     bool found = false;
-    pthread_rwlock_rdlock(&t->lock);
+    unsigned slot = sl_brlock_rdlock(&t->lock);
     if (locate(t, shared_filter, len, &n, &g) && g) {
         const struct topic_match *m = pick(&wk, g, exclude);
         if (m) {
@@ -363,7 +364,7 @@ bool topic_tree_pick_shared(struct topic_tree *t, const uint8_t *shared_filter, 
             found = true;
         }
     }
-    pthread_rwlock_unlock(&t->lock);
+    sl_brlock_rdunlock(&t->lock, slot);
     return found;
 }
 
@@ -400,7 +401,7 @@ size_t topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
     struct frontier *cur = &fa, *next = &fb;
     bool dollar = len > 0 && topic[0] == '$';
 
-    pthread_rwlock_rdlock(&t->lock);
+    unsigned slot = sl_brlock_rdlock(&t->lock);
     frontier_push(cur, t->root);
     for (size_t off = 0;;) {
         size_t l = trie_level_len(topic + off, len - off);
@@ -427,7 +428,7 @@ size_t topic_tree_match(struct topic_tree *t, const uint8_t *topic, size_t len,
         nodes += visit_all(&wk, cur->v[i]);
         nodes += visit_all(&wk, cur->v[i]->hash_kid);
     }
-    pthread_rwlock_unlock(&t->lock);
+    sl_brlock_rdunlock(&t->lock, slot);
     if (fa.heap) free(fa.v);
     if (fb.heap) free(fb.v);
     return nodes;

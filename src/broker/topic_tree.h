@@ -1,11 +1,11 @@
 /*
  * topic_tree.h - every subscription of every session, for matching publishes.
  *
- * One tree for the whole broker behind a read-write lock: publishes from all
- * workers match concurrently under the read lock (which they hold only to
- * *collect* matches; delivery happens after unlock), and SUBSCRIBE/UNSUBSCRIBE
- * take the write lock briefly. A node's subscriber list is an array of
- * (session, qos) with one entry per session: a re-subscription replaces the QoS
+ * One tree for the whole broker behind a read-write lock with a reader slot per
+ * worker (core/brlock.h): publishes from all workers match concurrently under
+ * the read lock (which they hold only to *collect* matches; delivery happens
+ * after unlock), and SUBSCRIBE/UNSUBSCRIBE take the write lock briefly. A node's subscriber list is
+ * an array of (session, qos) with one entry per session: a re-subscription replaces the QoS
  * [MQTT-3.8.4-3].
  *
  * Matching follows MQTT 4.7: '+' matches exactly one level, '#' the parent level
@@ -15,10 +15,11 @@
 #ifndef SL_BROKER_TOPIC_TREE_H
 #define SL_BROKER_TOPIC_TREE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/brlock.h"
 
 struct session;
 struct trie_node;
@@ -32,7 +33,7 @@ struct trie_node;
 enum share_policy { SHARE_ROUND_ROBIN = 0, SHARE_RANDOM, SHARE_TOPIC_HASH };
 
 struct topic_tree {
-    pthread_rwlock_t lock;
+    struct sl_brlock lock;
     struct trie_node *root;
     size_t count; /* subscriptions, shared ones included */
     uint8_t share_policy;
@@ -49,7 +50,8 @@ struct topic_match {
     uint32_t subid; /* 5.0 Subscription Identifier, 0 for none */
 };
 
-int topic_tree_init(struct topic_tree *t);
+/* readers: reader slots of the lock, one per thread that matches (workers). */
+int topic_tree_init(struct topic_tree *t, unsigned readers);
 /* Frees the tree; sessions are not touched (the tree never owns them). */
 void topic_tree_destroy(struct topic_tree *t);
 

@@ -15,6 +15,7 @@
 #include "broker/server.h"
 #include "broker/session.h"
 #include "broker/sys.h"
+#include "core/brlock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "proto/reason.h"
@@ -402,6 +403,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     sl_msg_home_enter(&w->msg_home);
+    sl_brlock_thread_slot((unsigned)w->idx); /* the topic tree's read lock */
     while (!atomic_load(&w->srv->stop))
         worker_run_once(w, -1);
     sl_outq_cache_drain();

@@ -65,7 +65,7 @@ static void test_spec_examples(void)
 {
     struct topic_tree t;
     struct hits h;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     add(&t, "sport/tennis/player1/#", 0, 0);
     add(&t, "sport/tennis/+", 1, 1);
     add(&t, "sport/+", 2, 2);
@@ -110,7 +110,7 @@ static void test_replace_and_remove(void)
     struct topic_tree t;
     struct hits h;
     bool replaced;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     add(&t, "a/b", 0, 0);
     CHECK_EQ_INT(add_sub(&t, "a/b", 0, 2, 0, 0, &replaced), 0);
     CHECK(replaced);
@@ -131,7 +131,7 @@ static void test_overlapping_reported_per_filter(void)
 {
     struct topic_tree t;
     struct hits h;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     add(&t, "a/#", 0, 0);
     add(&t, "a/b", 0, 2);
     add(&t, "+/b", 0, 1);
@@ -152,7 +152,7 @@ static void test_deep_topic_no_recursion(void)
     f[len] = 0;
     struct topic_tree t;
     struct hits h;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     add(&t, f, 1, 1);
     f[0] = '+';
     add(&t, f, 2, 1);
@@ -197,7 +197,7 @@ static void test_random_against_reference(void)
     enum { NFILTERS = 40, NTOPICS = 400 };
     char filters[NFILTERS][64];
     struct topic_tree t;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     for (int i = 0; i < NFILTERS; i++) {
         do
             random_name(filters[i], true);
@@ -311,7 +311,7 @@ static void test_options_carried(void)
 {
     struct topic_tree t;
     bool replaced;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     CHECK_EQ_INT(add_sub(&t, "a/+", 1, 1, TOPIC_SUB_NO_LOCAL | TOPIC_SUB_RAP, 42, &replaced), 0);
     struct last l = {0};
     topic_tree_match(&t, (const uint8_t *)"a/b", 3, on_last, &l);
@@ -340,7 +340,7 @@ static void test_shared_round_robin(void)
     struct topic_tree t;
     bool replaced;
     struct hits h;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     add(&t, "$share/g/s/#", 1, 1);
     add(&t, "$share/g/s/#", 2, 1);
     add(&t, "$share/g/s/#", 3, 1);
@@ -423,7 +423,7 @@ static void test_shared_round_robin(void)
 static void test_shared_topic_hash(void)
 {
     struct topic_tree t;
-    topic_tree_init(&t);
+    topic_tree_init(&t, 2);
     t.share_policy = SHARE_TOPIC_HASH;
     for (int s = 1; s <= 4; s++)
         add(&t, "$share/g/#", s, 0);
