@@ -414,6 +414,17 @@ static int on_suback(struct conn *c, const uint8_t *body, size_t len, int64_t no
     return 0;
 }
 
+/* A first delivery of seq to the subscriber of pr: unique, and reordered when
+ * a later sequence came before it. */
+static void count_first(struct loop *l, struct pair *pr, uint64_t seq)
+{
+    l->c.unique++;
+    if (seq + 1 < pr->max_next)
+        l->c.reordered++;
+    else
+        pr->max_next = seq + 1;
+}
+
 /* Delivery bookkeeping for (subscriber, publisher): unique, duplicate, reordered. */
 static void pair_record(struct loop *l, struct pair *pr, uint64_t seq)
 {
@@ -438,11 +449,7 @@ static void pair_record(struct loop *l, struct pair *pr, uint64_t seq)
         return;
     }
     *w |= bit;
-    l->c.unique++;
-    if (seq + 1 < pr->max_next)
-        l->c.reordered++;
-    else
-        pr->max_next = seq + 1;
+    count_first(l, pr, seq);
 }
 
 /* The same for a member of a shared group: whether the message is new is the
@@ -464,11 +471,7 @@ static void group_record(struct loop *l, struct pair *pr, struct seen *g, uint64
     case SEEN_FIRST:
         break;
     }
-    l->c.unique++;
-    if (seq + 1 < pr->max_next)
-        l->c.reordered++;
-    else
-        pr->max_next = seq + 1;
+    count_first(l, pr, seq);
 }
 
 static void sub_record(struct conn *c, struct sl_bytes payload, int64_t now)
