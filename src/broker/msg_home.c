@@ -53,9 +53,11 @@ void sl_msg_home_free(struct sl_msg *m)
         free(m);
         return;
     }
+    /* Counted before it is pushed, so that the owner never subtracts a message
+     * not yet added; woken after, so that it finds the message. */
     size_t bytes = msg_bytes(m);
-    sl_mpstack_push(&h->returned, &m->returned);
     size_t before = atomic_fetch_add_explicit(&h->returned_bytes, bytes, memory_order_relaxed);
+    sl_mpstack_push(&h->returned, &m->returned);
     if (before < SL_MSG_RETURN_WAKE_BYTES && before + bytes >= SL_MSG_RETURN_WAKE_BYTES)
         sl_inbox_wake(h->wake);
 }
