@@ -1,10 +1,10 @@
 /* msg_home.c - see msg_home.h. */
 #include "broker/msg_home.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 
 #include "broker/msg.h"
+#include "core/container_of.h"
 #include "core/inbox.h"
 
 static _Thread_local struct sl_msg_home *self;
@@ -38,7 +38,7 @@ void sl_msg_home_collect(struct sl_msg_home *h)
     size_t bytes = 0;
     while (n) {
         struct sl_mpstack_node *next = n->next;
-        struct sl_msg *m = (struct sl_msg *)((char *)n - offsetof(struct sl_msg, returned));
+        struct sl_msg *m = sl_container_of(n, struct sl_msg, returned);
         bytes += msg_bytes(m);
         free(m);
         n = next;
@@ -57,7 +57,7 @@ void sl_msg_home_free(struct sl_msg *m)
      * not yet added; woken after, so that it finds the message. */
     size_t bytes = msg_bytes(m);
     size_t before = atomic_fetch_add_explicit(&h->returned_bytes, bytes, memory_order_relaxed);
-    sl_mpstack_push(&h->returned, &m->returned);
+    (void)sl_mpstack_push(&h->returned, &m->returned);
     if (before < SL_MSG_RETURN_WAKE_BYTES && before + bytes >= SL_MSG_RETURN_WAKE_BYTES)
         sl_inbox_wake(h->wake);
 }

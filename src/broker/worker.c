@@ -16,6 +16,7 @@
 #include "broker/session.h"
 #include "broker/sys.h"
 #include "core/brlock.h"
+#include "core/container_of.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "proto/reason.h"
@@ -104,7 +105,7 @@ static void drop_item(struct worker *w, const struct item *it)
 
 static struct batch *batch_of(struct sl_mpstack_node *n)
 {
-    return (struct batch *)((char *)n - offsetof(struct batch, returned));
+    return sl_container_of(n, struct batch, link);
 }
 
 /* Keeps b for w's next batch, up to BATCH_SPARES. */
@@ -114,8 +115,8 @@ static void spare_keep(struct worker *w, struct batch *b)
         free(b);
         return;
     }
-    b->returned.next = w->spares;
-    w->spares = &b->returned;
+    b->link.next = w->spares;
+    w->spares = &b->link;
     w->nspares++;
 }
 
@@ -150,7 +151,7 @@ static void batch_done(struct worker *w, struct batch *b)
     if (b->home == w)
         spare_keep(w, b);
     else
-        sl_mpstack_push(&b->home->batch_returns, &b->returned);
+        (void)sl_mpstack_push(&b->home->batch_returns, &b->link);
 }
 
 /* Frees the batches w keeps or got back (no worker runs any more). */
@@ -172,7 +173,7 @@ static void send_batch(struct worker *w, int dst, struct batch *b)
 {
     struct worker *d = &w->srv->workers[dst];
     atomic_fetch_add_explicit(&d->inbox_pending, b->n, memory_order_relaxed);
-    sl_inbox_push(&d->inbox, &b->node);
+    sl_inbox_push(&d->inbox, &b->link);
 }
 
 void worker_post(struct worker *w, int dst, const struct item *it)
@@ -217,11 +218,11 @@ static void run_item(struct worker *w, struct item *it)
 }
 
 /* Runs batches taken from w's inbox (w's lock held). */
-static void run_inbox(struct worker *w, struct sl_inbox_node *n)
+static void run_inbox(struct worker *w, struct sl_mpstack_node *n)
 {
     while (n) {
-        struct sl_inbox_node *next = n->next;
-        struct batch *b = (struct batch *)n;
+        struct sl_mpstack_node *next = n->next;
+        struct batch *b = batch_of(n);
         for (uint32_t i = 0; i < b->n; i++)
             run_item(w, &b->items[i]);
         atomic_fetch_sub_explicit(&w->inbox_pending, b->n, memory_order_relaxed);
@@ -464,10 +465,10 @@ void worker_destroy(struct worker *w)
 
 void worker_drain_leftovers(struct worker *w)
 {
-    struct sl_inbox_node *n = sl_inbox_take(&w->inbox);
+    struct sl_mpstack_node *n = sl_inbox_take(&w->inbox);
     while (n) {
-        struct sl_inbox_node *next = n->next;
-        struct batch *b = (struct batch *)n;
+        struct sl_mpstack_node *next = n->next;
+        struct batch *b = batch_of(n);
         for (uint32_t i = 0; i < b->n; i++) {
             struct item *it = &b->items[i];
             if (it->kind == ITEM_DELIVER) {

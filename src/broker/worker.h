@@ -74,8 +74,7 @@ struct item {
 /* Allocated by the worker that fills it, emptied by the one it is for, then
  * sent back to be filled again (batch_done): no malloc or free per batch. */
 struct batch {
-    struct sl_inbox_node node;
-    struct sl_mpstack_node returned; /* on its home's batch_returns or spare list */
+    struct sl_mpstack_node link; /* in an inbox, its home's batch_returns or spare list */
     struct worker *home;
     uint32_t n;
     struct item items[BATCH_ITEMS];

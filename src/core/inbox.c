@@ -10,7 +10,7 @@
 
 int sl_inbox_init(struct sl_inbox *ib)
 {
-    atomic_init(&ib->head, NULL);
+    sl_mpstack_init(&ib->stack);
     ib->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return ib->efd < 0 ? SL_EIO : SL_OK;
 }
@@ -29,17 +29,12 @@ void sl_inbox_wake(struct sl_inbox *ib)
         ;
 }
 
-void sl_inbox_push(struct sl_inbox *ib, struct sl_inbox_node *node)
+void sl_inbox_push(struct sl_inbox *ib, struct sl_mpstack_node *node)
 {
-    struct sl_inbox_node *old = atomic_load_explicit(&ib->head, memory_order_relaxed);
-    do {
-        node->next = old;
-    } while (!atomic_compare_exchange_weak_explicit(&ib->head, &old, node, memory_order_release,
-                                                    memory_order_relaxed));
-    if (old == NULL) sl_inbox_wake(ib);
+    if (sl_mpstack_push(&ib->stack, node)) sl_inbox_wake(ib);
 }
 
-struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib)
+struct sl_mpstack_node *sl_inbox_take(struct sl_inbox *ib)
 {
     uint64_t v;
     while (read(ib->efd, &v, sizeof(v)) < 0 && errno == EINTR)
@@ -49,15 +44,14 @@ struct sl_inbox_node *sl_inbox_take(struct sl_inbox *ib)
 
 bool sl_inbox_empty(struct sl_inbox *ib)
 {
-    return atomic_load_explicit(&ib->head, memory_order_relaxed) == NULL;
+    return atomic_load_explicit(&ib->stack.head, memory_order_relaxed) == NULL;
 }
 
-struct sl_inbox_node *sl_inbox_grab(struct sl_inbox *ib)
+struct sl_mpstack_node *sl_inbox_grab(struct sl_inbox *ib)
 {
-    struct sl_inbox_node *n = atomic_exchange_explicit(&ib->head, NULL, memory_order_acquire);
-    struct sl_inbox_node *fifo = NULL;
-    while (n) {
-        struct sl_inbox_node *next = n->next;
+    struct sl_mpstack_node *n = sl_mpstack_take(&ib->stack), *fifo = NULL;
+    while (n) { /* newest first: reverse into push order */
+        struct sl_mpstack_node *next = n->next;
         n->next = fifo;
         fifo = n;
         n = next;

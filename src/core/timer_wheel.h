@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/container_of.h"
+
 #define SL_WHEEL_SLOTS 512u
 
 struct sl_timer {
@@ -28,7 +30,7 @@ struct sl_timer {
 };
 
 /* The owner's struct, from its embedded timer t (a `fire` callback's argument). */
-#define sl_timer_owner(t, type, member) ((type *)((char *)(t)-offsetof(type, member)))
+#define sl_timer_owner(t, type, member) sl_container_of(t, type, member)
 
 struct sl_wheel {
     struct sl_timer *slots[SL_WHEEL_SLOTS];

@@ -1,7 +1,8 @@
 /*
  * peer.h - a connection's remote address, kept in 20 bytes and written out as
  * text only when a log line needs it: every connection holds one, and the text
- * form ("[v6 address]:port" can take 53 bytes) is for the few that are logged.
+ * form (an IPv6 address and port can take 53 bytes) is for the few that are
+ * logged.
  */
 #ifndef SL_NET_PEER_H
 #define SL_NET_PEER_H

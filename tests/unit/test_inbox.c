@@ -13,7 +13,7 @@
 enum { PRODUCERS = 4, PER_PRODUCER = 50000 };
 
 struct node {
-    struct sl_inbox_node link;
+    struct sl_mpstack_node link;
     int producer;
     int seq;
 };
@@ -49,7 +49,7 @@ static void test_grab_keeps_wakeup(void)
     sl_inbox_push(&inbox, &a.link);
     sl_inbox_push(&inbox, &b.link);
     CHECK(!sl_inbox_empty(&inbox));
-    struct sl_inbox_node *n = sl_inbox_grab(&inbox);
+    struct sl_mpstack_node *n = sl_inbox_grab(&inbox);
     CHECK(n == &a.link && n->next == &b.link && b.link.next == NULL);
     CHECK(sl_inbox_empty(&inbox));
     CHECK(readable(inbox.efd)); /* the owner still wakes once */
@@ -70,7 +70,7 @@ static void test_mpsc_order_and_completeness(void)
     int next[PRODUCERS] = {0};
     long total = 0, disorder = 0;
     for (unsigned round = 0; total < (long)PRODUCERS * PER_PRODUCER; round++) {
-        struct sl_inbox_node *n;
+        struct sl_mpstack_node *n;
         if (round % 3 == 2) {
             n = sl_inbox_grab(&inbox); /* in the owner's place: no sleep, no eventfd read */
         } else {

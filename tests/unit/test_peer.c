@@ -9,27 +9,38 @@
 #include "check.h"
 #include "net/peer.h"
 
+/* The peer of an AF_INET or AF_INET6 socket address for ip and port. */
+static struct sl_peer peer_of(int family, const char *ip, uint16_t port)
+{
+    struct sockaddr_storage ss = {.ss_family = (sa_family_t)family};
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (family == AF_INET) {
+        a4->sin_port = htons(port);
+        CHECK(inet_pton(AF_INET, ip, &a4->sin_addr) == 1);
+    } else {
+        a6->sin6_port = htons(port);
+        CHECK(inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1);
+    }
+    struct sl_peer p;
+    sl_peer_set(&p, (struct sockaddr *)&ss);
+    return p;
+}
+
 static void test_ipv4(void)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(1883)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    struct sl_peer p;
-    sl_peer_set(&p, (struct sockaddr *)&a);
+    struct sl_peer p = peer_of(AF_INET, "127.0.0.1", 1883);
     CHECK_EQ_INT(p.family, 4);
     CHECK(strcmp(SL_PEER_STR(&p), "127.0.0.1:1883") == 0);
 }
 
 static void test_ipv6(void)
 {
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(65535)};
-    inet_pton(AF_INET6, "::1", &a.sin6_addr);
-    struct sl_peer p;
-    sl_peer_set(&p, (struct sockaddr *)&a);
+    struct sl_peer p = peer_of(AF_INET6, "::1", 65535);
     CHECK_EQ_INT(p.family, 6);
     CHECK(strcmp(SL_PEER_STR(&p), "::1:65535") == 0);
     /* The longest text form an address takes, with the longest port. */
-    memset(&a.sin6_addr, 0xff, 16);
-    sl_peer_set(&p, (struct sockaddr *)&a);
+    p = peer_of(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
     char buf[SL_PEER_TEXT];
     CHECK(strcmp(sl_peer_text(&p, buf), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:65535") == 0);
     CHECK(buf == sl_peer_text(&p, buf));

@@ -374,14 +374,14 @@ static void check_fd_limit(uint64_t conns)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
-            fprintf(stderr,
-                    "starling-bench: %llu connections need %llu file descriptors; the limit "
-                    "is %llu (ulimit -n)\n",
-                    (unsigned long long)conns, (unsigned long long)need,
-                    (unsigned long long)rl.rlim_cur);
-            exit(2);
-        }
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+        fprintf(stderr,
+                "starling-bench: %llu connections need %llu file descriptors; the limit "
+                "is %llu (ulimit -n)\n",
+                (unsigned long long)conns, (unsigned long long)need,
+                (unsigned long long)rl.rlim_cur);
+        exit(2);
     }
     (void)sl_fdtable_reserve(need > UINT_MAX ? UINT_MAX : (unsigned)need);
 }
